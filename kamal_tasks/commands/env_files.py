@@ -1,0 +1,68 @@
+"""Secret env files on the hosts: their content, paths, and the commands around them.
+
+Docker reads ``--env-file`` line by line, takes everything after the first ``=`` literally
+(no quotes, no escapes) and drops a trailing carriage return, so a value holding a newline
+or carriage return cannot be written; ``MultilineSecret`` says which key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from kamal_tasks.commands.base import join, make_directory
+from kamal_tasks.configuration import Accessory, Config, Role
+from kamal_tasks.errors import KamalError
+
+
+@dataclass
+class MultilineSecret(KamalError):
+    """A secret whose value spans lines: Docker env files cannot hold it."""
+
+    key: str
+
+    def __str__(self) -> str:
+        return (
+            f"Secret {self.key} has a multi-line value, which Docker env files cannot hold "
+            "(https://github.com/moby/moby/issues/12997)"
+        )
+
+
+def content(secrets: Mapping[str, str]) -> str:
+    """``KEY=value`` lines, each ending in a newline, exactly as ``docker --env-file`` reads."""
+    lines = []
+    for key, value in secrets.items():
+        if "\n" in value or "\r" in value:
+            raise MultilineSecret(key)
+        lines.append(f"{key}={value}\n")
+    return "".join(lines)
+
+
+def role_env_file(config: Config, role: Role) -> str:
+    """``.kamal/env/roles/<service>-<role>[-<dest>].env``."""
+    return config.env_path(role.env_file)
+
+
+def accessory_env_file(config: Config, accessory: Accessory) -> str:
+    """``.kamal/env/accessories/<accessory service>.env``."""
+    return config.env_path(accessory.env_file)
+
+
+def traefik_env_file(config: Config) -> str:
+    """``.kamal/env/traefik/traefik.env``."""
+    return config.traefik_env_file
+
+
+def make_env_directory(path: str) -> str:
+    """``mkdir -p`` of the directory holding the env file ``path``."""
+    return make_directory(path.rpartition("/")[0] or ".")
+
+
+def protect(path: str) -> str:
+    """``chmod 400 path``: readable by its owner only."""
+    return join("chmod", "400", path)
+
+
+def remove(path: str) -> str:
+    """``rm -f path`` (also run before rewriting a file left read-only by ``protect``)."""
+    return join("rm", "-f", path)

@@ -1,0 +1,346 @@
+"""Configuration: parse ``config/deploy.yml``, validate it, and derive what later code needs.
+
+``Config`` answers questions (``role.hosts``, ``config.primary_host``, ``role.env(host)``); it
+performs no I/O after loading.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from kamal_tasks.configuration.accessory import Accessory
+from kamal_tasks.configuration.env import Env, tag_envs
+from kamal_tasks.configuration.loader import load_raw
+from kamal_tasks.configuration.role import Role, merge_hosts, role_specs
+from kamal_tasks.configuration.sections import (
+    Boot,
+    Builder,
+    Healthcheck,
+    Logging,
+    Registry,
+    Ssh,
+    Sshkit,
+    Traefik,
+)
+from kamal_tasks.errors import KamalError, NoMatch
+
+__all__ = ["Config", "Role", "Accessory", "Env", "UnknownAccessory"]
+
+REDACTED = "[REDACTED]"
+
+
+@dataclass
+class UnknownAccessory(KamalError):
+    """An accessory name that the configuration does not define."""
+
+    name: str
+    options: list[str]
+
+    def __str__(self) -> str:
+        return f"No accessory by the name of '{self.name}' (options: {' and '.join(self.options)})"
+
+
+@dataclass
+class Config:
+    """The validated, effective configuration for one destination and version."""
+
+    raw: dict[str, Any]
+    version: str
+    destination: str | None = None
+    env_values: Mapping[str, str] = field(default_factory=dict)
+    host_filter: tuple[str, ...] = ()
+    role_filter: tuple[str, ...] = ()
+    primary_only: bool = False
+
+    @classmethod
+    def load(
+        cls,
+        config_file: Path,
+        *,
+        version: str,
+        destination: str | None = None,
+        env_values: Mapping[str, str] | None = None,
+    ) -> Config:
+        """Read, merge and validate the configuration (raises ``ConfigurationError``)."""
+        from kamal_tasks.configuration.validation import check
+
+        raw = load_raw(config_file, destination)
+        check(raw)
+        return cls(raw, version, destination, dict(env_values or {}))
+
+    def select(
+        self, hosts: str | None = None, roles: str | None = None, primary: bool = False
+    ) -> Config:
+        """A copy limited by ``--hosts``/``--roles`` (comma lists with ``*``) or ``--primary``."""
+        selected = Config(
+            self.raw,
+            self.version,
+            self.destination,
+            self.env_values,
+            _split(hosts),
+            _split(roles),
+            primary,
+        )
+        if selected.host_filter and not selected.hosts:
+            raise NoMatch("hosts", hosts or "")
+        if selected.role_filter and not selected.roles:
+            raise NoMatch("roles", roles or "")
+        return selected
+
+    # --- identity -----------------------------------------------------------------------
+    @property
+    def service(self) -> str:
+        """The service name: prefix of containers, label on images."""
+        return self.raw["service"]
+
+    @property
+    def image(self) -> str:
+        """The image name without registry server or tag."""
+        return self.raw["image"]
+
+    @cached_property
+    def registry(self) -> Registry:
+        """The registry section."""
+        return Registry.from_raw(self.raw)
+
+    @property
+    def repository(self) -> str:
+        """``server/image`` (just ``image`` for Docker Hub)."""
+        return "/".join(part for part in (self.registry.server, self.image) if part)
+
+    @property
+    def absolute_image(self) -> str:
+        """The image reference for this version."""
+        return f"{self.repository}:{self.version}"
+
+    @property
+    def latest_image(self) -> str:
+        """The ``latest`` tag of the image."""
+        return f"{self.repository}:latest"
+
+    @property
+    def service_and_destination(self) -> str:
+        """``service`` or ``service-destination``: names the lock and the audit log."""
+        return "-".join(part for part in (self.service, self.destination) if part)
+
+    @property
+    def service_with_version(self) -> str:
+        """``service-version``."""
+        return f"{self.service}-{self.version}"
+
+    # --- roles and hosts ------------------------------------------------------------------
+    @property
+    def primary_role_name(self) -> str:
+        """The role booted first and behind the deployment barrier (default ``web``)."""
+        return self.raw.get("primary_role", "web")
+
+    @cached_property
+    def all_roles(self) -> list[Role]:
+        """Every role in configuration order, ignoring ``--hosts``/``--roles``."""
+        root_env = Env.from_raw(self.raw.get("env"))
+        tags = tag_envs(self.raw)
+        return [
+            Role(
+                name=name,
+                service=self.service,
+                destination=self.destination,
+                hosts=merge_hosts(entries),
+                primary=name == self.primary_role_name,
+                specialized=settings,
+                root_env=root_env,
+                tag_envs=tags,
+                root_healthcheck=dict(self.raw.get("healthcheck") or {}),
+                root_logging=dict(self.raw.get("logging") or {}),
+                root_labels=dict(self.raw.get("labels") or {}),
+                root_asset_path=self.raw.get("asset_path"),
+            )
+            for name, (entries, settings) in role_specs(self.raw.get("servers")).items()
+        ]
+
+    @property
+    def roles(self) -> list[Role]:
+        """The selected roles that have selected hosts, primary role first."""
+        roles = [
+            role
+            for role in self.all_roles
+            if _matches(role.name, self.role_filter) and self.role_hosts(role)
+        ]
+        return sorted(roles, key=lambda role: not role.primary)
+
+    def role(self, name: str) -> Role:
+        """The role called ``name``."""
+        return next(role for role in self.all_roles if role.name == name)
+
+    @property
+    def primary_role(self) -> Role:
+        """The primary role."""
+        return self.role(self.primary_role_name)
+
+    def role_hosts(self, role: Role) -> list[str]:
+        """The selected hosts of ``role``."""
+        hosts = [h for h in role.host_names if _matches(h, self.host_filter)]
+        if self.primary_only:
+            hosts = [h for h in hosts if h == self.primary_host]
+        return hosts
+
+    @property
+    def hosts(self) -> list[str]:
+        """Every selected host, once each, in role order."""
+        return _unique(h for role in self.roles for h in self.role_hosts(role))
+
+    @property
+    def primary_host(self) -> str:
+        """The first host of the primary role (the lock lives here)."""
+        hosts = self.primary_role.host_names or _unique(
+            h for role in self.all_roles for h in role.host_names
+        )
+        return hosts[0]
+
+    def roles_on(self, host: str) -> list[Role]:
+        """The selected roles that run on ``host``."""
+        return [role for role in self.roles if host in self.role_hosts(role)]
+
+    @property
+    def traefik_hosts(self) -> list[str]:
+        """Selected hosts of roles routed through Traefik."""
+        return _unique(
+            h for role in self.roles if role.running_traefik for h in self.role_hosts(role)
+        )
+
+    # --- accessories ----------------------------------------------------------------------
+    @cached_property
+    def accessories(self) -> dict[str, Accessory]:
+        """Accessories by name."""
+        role_hosts = {role.name: role.host_names for role in self.all_roles}
+        return {
+            name: Accessory.from_raw(name, raw, self.service, role_hosts)
+            for name, raw in (self.raw.get("accessories") or {}).items()
+        }
+
+    def accessory(self, name: str) -> Accessory:
+        """The accessory called ``name`` (raises ``UnknownAccessory`` listing the options)."""
+        if name not in self.accessories:
+            raise UnknownAccessory(name, list(self.accessories))
+        return self.accessories[name]
+
+    # --- sections -------------------------------------------------------------------------
+    @cached_property
+    def traefik(self) -> Traefik:
+        """The traefik section."""
+        return Traefik.from_raw(self.raw)
+
+    @cached_property
+    def healthcheck(self) -> Healthcheck:
+        """The root healthcheck section."""
+        return Healthcheck.from_raw(self.raw.get("healthcheck"))
+
+    @cached_property
+    def ssh(self) -> Ssh:
+        """The ssh section."""
+        return Ssh.from_raw(self.raw)
+
+    @cached_property
+    def sshkit(self) -> Sshkit:
+        """The sshkit section."""
+        return Sshkit.from_raw(self.raw)
+
+    @cached_property
+    def boot(self) -> Boot:
+        """The boot section."""
+        return Boot.from_raw(self.raw)
+
+    @cached_property
+    def builder(self) -> Builder:
+        """The builder section."""
+        return Builder.from_raw(self.raw)
+
+    @cached_property
+    def logging(self) -> Logging:
+        """The root logging section."""
+        return Logging.from_raw(self.raw.get("logging"))
+
+    # --- settings and paths ---------------------------------------------------------------
+    @property
+    def run_directory(self) -> str:
+        """Where state lives on the hosts, relative to the SSH user's home."""
+        return self.raw.get("run_directory", ".kamal")
+
+    @property
+    def hooks_path(self) -> str:
+        """Local directory of hook scripts."""
+        return self.raw.get("hooks_path", ".kamal/hooks")
+
+    @property
+    def retain_containers(self) -> int:
+        """How many stopped containers (and their images) prune keeps."""
+        return int(self.raw.get("retain_containers", 5))
+
+    @property
+    def readiness_delay(self) -> float:
+        """Seconds to wait after a container without a healthcheck reports running."""
+        return float(self.raw.get("readiness_delay", 7))
+
+    @property
+    def stop_wait_time(self) -> int | None:
+        """``docker stop -t`` seconds, if set."""
+        value = self.raw.get("stop_wait_time")
+        return int(value) if value is not None else None
+
+    @property
+    def volumes(self) -> list[str]:
+        """``--volume`` values for app containers."""
+        return list(self.raw.get("volumes") or [])
+
+    @property
+    def lock_dir(self) -> str:
+        """The deploy lock directory on the primary host."""
+        return f"{self.run_directory}/locks/{self.service_and_destination}"
+
+    @property
+    def audit_log(self) -> str:
+        """The audit log file on each host."""
+        return f"{self.run_directory}/{self.service_and_destination}-audit.log"
+
+    def env_path(self, relative: str) -> str:
+        """A path under the run directory (env files, cords, assets)."""
+        return f"{self.run_directory}/{relative}"
+
+    @property
+    def traefik_env_file(self) -> str:
+        """Traefik's secret env file."""
+        return self.env_path("env/traefik/traefik.env")
+
+    # --- output ---------------------------------------------------------------------------
+    def redacted(self) -> dict[str, Any]:
+        """The effective configuration with the registry password hidden, plus derived facts."""
+        raw = {key: value for key, value in self.raw.items() if not key.startswith("x-")}
+        if "registry" in raw:
+            registry = dict(raw["registry"])
+            if registry.get("password") is not None:
+                registry["password"] = REDACTED
+            raw["registry"] = registry
+        return {
+            **raw,
+            "version": self.version,
+            "destination": self.destination,
+            "absolute_image": self.absolute_image,
+            "primary_host": self.primary_host,
+            "roles": {role.name: role.host_names for role in self.all_roles},
+        }
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def _matches(name: str, patterns: tuple[str, ...]) -> bool:
+    return not patterns or any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+
+
+def _unique(items: Any) -> list[str]:
+    return list(dict.fromkeys(items))

@@ -1,0 +1,74 @@
+"""Accessories: long-lived service containers (databases, caches) beside the app."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kamal_tasks.configuration.env import Env
+
+
+@dataclass(frozen=True)
+class Accessory:
+    """One accessory: its container name, image, hosts and run options."""
+
+    name: str
+    service: str
+    image: str
+    hosts: list[str]
+    port: str | None = None
+    cmd: str | None = None
+    labels: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    env: Env = field(default_factory=Env)
+    files: tuple[str, ...] = ()
+    directories: tuple[str, ...] = ()
+    volumes: tuple[str, ...] = ()
+
+    @classmethod
+    def from_raw(
+        cls,
+        name: str,
+        raw: Mapping[str, Any],
+        app_service: str,
+        role_hosts: Mapping[str, list[str]],
+    ) -> Accessory:
+        """Build from ``accessories.<name>``; ``roles`` expand to those roles' hosts."""
+        return cls(
+            name=name,
+            service=raw.get("service") or f"{app_service}-{name}",
+            image=raw["image"],
+            hosts=_hosts(raw, role_hosts),
+            port=str(raw["port"]) if raw.get("port") is not None else None,
+            cmd=raw.get("cmd"),
+            labels=dict(raw.get("labels") or {}),
+            options=dict(raw.get("options") or {}),
+            env=Env.from_raw(raw.get("env")),
+            files=tuple(raw.get("files") or ()),
+            directories=tuple(raw.get("directories") or ()),
+            volumes=tuple(raw.get("volumes") or ()),
+        )
+
+    @property
+    def published_port(self) -> str | None:
+        """``--publish`` value: ``"3306"`` becomes ``"3306:3306"``."""
+        if self.port is None:
+            return None
+        return self.port if ":" in self.port else f"{self.port}:{self.port}"
+
+    @property
+    def env_file(self) -> str:
+        """Where its secret env file lives on its hosts, relative to the run directory."""
+        return f"env/accessories/{self.service}.env"
+
+
+def _hosts(raw: Mapping[str, Any], role_hosts: Mapping[str, list[str]]) -> list[str]:
+    if raw.get("host"):
+        return [raw["host"]]
+    if raw.get("hosts"):
+        return list(raw["hosts"])
+    hosts: list[str] = []
+    for role in raw.get("roles") or []:
+        hosts += [h for h in role_hosts.get(role, []) if h not in hosts]
+    return hosts

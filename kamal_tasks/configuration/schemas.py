@@ -1,0 +1,493 @@
+"""Voluptuous schemas, one per configuration section, mirroring ``docs/<section>.yml``.
+
+Every validator raises ``voluptuous.Invalid`` (or ``MultipleInvalid``) whose message is already
+in Kamal's wording ("should be a string", "unknown keys: a, b", "is required") and whose path is
+relative to the value it checked; nesting prepends the keys and indexes above it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from voluptuous import Invalid, MultipleInvalid, Optional, Schema
+
+import kamal_tasks
+
+Validator = Callable[[Any], Any]
+Rule = Callable[[Mapping[Any, Any]], "str | None"]
+
+SERVICE_PATTERN = r"^[a-z0-9_-]+$"
+CACHE_TYPES = ("gha", "registry")
+
+
+# --- collecting errors --------------------------------------------------------------------
+def errors_at(validator: Validator, value: Any, path: list[Any]) -> list[Invalid]:
+    """Run ``validator`` on ``value``; return its errors with ``path`` prepended (never raise)."""
+    try:
+        validator(value)
+    except MultipleInvalid as multiple:
+        for error in multiple.errors:
+            error.prepend(path)
+        return list(multiple.errors)
+    except Invalid as error:
+        error.prepend(path)
+        return [error]
+    return []
+
+
+def raise_all(errors: list[Invalid]) -> None:
+    """Raise every collected error at once, if there are any."""
+    if errors:
+        raise MultipleInvalid(errors)
+
+
+def unknown_keys_message(keys: Iterable[Any]) -> str:
+    """``unknown key: a`` or ``unknown keys: a, b``."""
+    names = [str(key) for key in keys]
+    return f"unknown key{'s' if len(names) > 1 else ''}: {', '.join(names)}"
+
+
+def is_extension(key: Any) -> bool:
+    """Keys starting ``x-`` hold YAML anchors; they are allowed at the root only."""
+    return isinstance(key, str) and key.startswith("x-")
+
+
+# --- scalar types -------------------------------------------------------------------------
+def string(value: Any) -> Any:
+    """A string; like Kamal, numbers and booleans are accepted where a string is expected."""
+    if isinstance(value, str | int | float | bool):
+        return value
+    raise Invalid("should be a string")
+
+
+def strict_string(value: Any) -> str:
+    """A string and nothing else (host names, tags)."""
+    if isinstance(value, str):
+        return value
+    raise Invalid("should be a string")
+
+
+def integer(value: Any) -> int:
+    """An integer (a boolean is not one)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise Invalid("should be an integer")
+
+
+def port_number(value: Any) -> Any:
+    """An integer, or a string of digits such as ``"2222"``."""
+    if isinstance(value, str) and value.isdigit():
+        return value
+    return integer(value)
+
+
+def number(value: Any) -> Any:
+    """An integer or a decimal number of seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    raise Invalid("should be a number")
+
+
+def boolean(value: Any) -> bool:
+    """``true`` or ``false``."""
+    if isinstance(value, bool):
+        return value
+    raise Invalid("should be a boolean")
+
+
+def hash_of_anything(value: Any) -> dict[Any, Any]:
+    """A mapping whose values are passed through (docker ``options``, traefik ``args``)."""
+    if isinstance(value, dict):
+        return value
+    raise Invalid("should be a hash")
+
+
+def one_of(*choices: str) -> Validator:
+    """A string from a fixed list."""
+
+    def validate(value: Any) -> Any:
+        if value in choices:
+            return value
+        raise Invalid(f"should be one of {', '.join(choices)}")
+
+    return validate
+
+
+def at_least(minimum: int) -> Validator:
+    """An integer no smaller than ``minimum``."""
+
+    def validate(value: Any) -> int:
+        if integer(value) < minimum:
+            raise Invalid(f"should be at least {minimum}")
+        return value
+
+    return validate
+
+
+def service_name(value: Any) -> str:
+    """The service name: lower-case letters, digits, ``_`` and ``-``."""
+    if not isinstance(string(value), str) or not re.match(SERVICE_PATTERN, value):
+        raise Invalid(f"should match {SERVICE_PATTERN}")
+    return value
+
+
+def version_parts(version: str) -> tuple[int, ...]:
+    """``"1.10.2"`` -> ``(1, 10, 2)``; trailing zeros dropped so 1.0 == 1."""
+    parts = [int(part) for part in version.split(".")]
+    while parts and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
+
+
+def minimum_version(value: Any) -> Any:
+    """A version this kamal-tasks must be at least, compared numerically."""
+    required = str(string(value))
+    if not re.fullmatch(r"\d+(\.\d+)*", required):
+        raise Invalid("should be a version number like 1.2.3")
+    current = kamal_tasks.__version__
+    if version_parts(current) < version_parts(required):
+        raise Invalid(f"kamal-tasks {current} is older than the required {required}")
+    return value
+
+
+def boot_limit(value: Any) -> Any:
+    """A number of hosts, or a percentage of them like ``"25%"``."""
+    if isinstance(value, str) and re.fullmatch(r"\d+%", value):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise Invalid('should be an integer or a percentage like "25%"')
+
+
+def registry_credential(value: Any) -> Any:
+    """A literal string, or ``[ENV_NAME]``: a one-item list naming the env variable to read."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
+        return value
+    raise Invalid("should be a string or an array with one env variable name")
+
+
+# --- containers ---------------------------------------------------------------------------
+class ArrayOf:
+    """A list whose every item passes ``item``; each bad item is reported at its index."""
+
+    def __init__(self, item: Validator) -> None:
+        self.item = item
+
+    def __call__(self, value: Any) -> list[Any]:
+        if not isinstance(value, list):
+            raise Invalid("should be an array")
+        errors: list[Invalid] = []
+        for index, entry in enumerate(value):
+            errors += errors_at(self.item, entry, [index])
+        raise_all(errors)
+        return value
+
+
+class HashOf:
+    """A mapping with free-form keys whose every value passes ``item``."""
+
+    def __init__(self, item: Validator) -> None:
+        self.item = item
+
+    def __call__(self, value: Any) -> dict[Any, Any]:
+        if not isinstance(value, dict):
+            raise Invalid("should be a hash")
+        errors: list[Invalid] = []
+        for key, entry in value.items():
+            errors += errors_at(self.item, entry, [key])
+        raise_all(errors)
+        return value
+
+
+class Section:
+    """A mapping with known keys, checked by a voluptuous ``Schema``.
+
+    Reports, in order: unknown keys (one error), each field's errors in the order the keys
+    appear, missing ``required`` keys, then the messages of any ``rules`` that fail.
+    ``extensions`` allows ``x-`` keys (the root only).
+    """
+
+    def __init__(
+        self,
+        fields: dict[str, Validator],
+        *,
+        required: tuple[str, ...] = (),
+        rules: tuple[Rule, ...] = (),
+        extensions: bool = False,
+    ) -> None:
+        self.fields = fields
+        self.required = required
+        self.rules = rules
+        self.extensions = extensions
+        self.schema = Schema({Optional(key): check for key, check in fields.items()})
+
+    def __call__(self, value: Any) -> dict[Any, Any]:
+        if not isinstance(value, dict):
+            raise Invalid("should be a hash")
+        errors = self.unknown_key_errors(value)
+        known = {key: entry for key, entry in value.items() if key in self.fields}
+        errors += errors_at(self.schema, known, [])
+        errors += [Invalid("is required", [key]) for key in self.required if key not in value]
+        errors += [Invalid(message) for rule in self.rules if (message := rule(value))]
+        raise_all(errors)
+        return value
+
+    def unknown_key_errors(self, value: dict[Any, Any]) -> list[Invalid]:
+        unknown = [
+            key
+            for key in value
+            if key not in self.fields and not (self.extensions and is_extension(key))
+        ]
+        return [Invalid(unknown_keys_message(unknown))] if unknown else []
+
+
+# --- env ----------------------------------------------------------------------------------
+ENV_KEYS = ("clear", "secret", "tags")
+
+
+class Env:
+    """An env: a flat mapping of clear values, or ``clear``/``secret``/``tags``.
+
+    ``tags`` (tag -> env, flat or clear/secret) are allowed only in the root env.
+    """
+
+    def __init__(self, *, root: bool) -> None:
+        self.root = root
+        self.fields: dict[str, Validator] = {"clear": HashOf(string), "secret": ArrayOf(string)}
+        if root:
+            self.fields["tags"] = HashOf(Env(root=False))
+
+    def __call__(self, value: Any) -> dict[Any, Any]:
+        if not isinstance(value, dict):
+            raise Invalid("should be a hash")
+        if not any(key in ENV_KEYS for key in value):
+            return HashOf(string)(value)
+        unknown = [key for key in value if key not in ENV_KEYS]
+        errors = [Invalid(unknown_keys_message(unknown))] if unknown else []
+        for key, check in self.fields.items():
+            if key in value:
+                errors += errors_at(check, value[key], [key])
+        if "tags" in value and not self.root:
+            errors.append(Invalid("tags are only allowed in the root env"))
+        raise_all(errors)
+        return value
+
+
+#: The env of a role, accessory, traefik or tag: no ``tags`` of its own.
+NESTED_ENV = Env(root=False)
+ROOT_ENV = Env(root=True)
+
+
+# --- servers ------------------------------------------------------------------------------
+def host_tags(value: Any) -> Any:
+    """A host's tags: one tag, or a list of them."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return ArrayOf(strict_string)(value)
+    raise Invalid("should be a string or an array")
+
+
+def host(value: Any) -> Any:
+    """A host: ``1.1.1.1``, or a one-entry mapping ``1.1.1.1: tag`` / ``1.1.1.1: [tags]``."""
+    if isinstance(value, dict):
+        if len(value) != 1:
+            raise Invalid("multiple hosts found")
+        ((name, tags),) = value.items()
+        raise_all(errors_at(host_tags, tags, [name]))
+        return value
+    return strict_string(value)
+
+
+HOSTS = ArrayOf(host)
+
+HEALTHCHECK = Section(
+    {
+        "cmd": string,
+        "interval": string,
+        "max_attempts": integer,
+        "port": port_number,
+        "path": string,
+        "cord": string,
+        "log_lines": integer,
+        "traefik_notice_delay": number,
+    }
+)
+
+LOGGING = Section({"driver": string, "options": hash_of_anything})
+
+ROLE = Section(
+    {
+        "hosts": HOSTS,
+        "traefik": boolean,
+        "cmd": string,
+        "options": hash_of_anything,
+        "healthcheck": HEALTHCHECK,
+        "logging": LOGGING,
+        "labels": HashOf(string),
+        "env": NESTED_ENV,
+        "asset_path": string,
+    }
+)
+
+
+def role(value: Any) -> Any:
+    """A role: a list of hosts, or a mapping with ``hosts`` and role settings."""
+    if isinstance(value, list):
+        return HOSTS(value)
+    if isinstance(value, dict):
+        return ROLE(value)
+    raise Invalid("should be an array or a hash")
+
+
+def servers(value: Any) -> Any:
+    """A list of hosts (the single ``web`` role), or a mapping of role name -> role."""
+    if isinstance(value, list):
+        return HOSTS(value)
+    if isinstance(value, dict):
+        return HashOf(role)(value)
+    raise Invalid("should be an array or a hash")
+
+
+# --- other sections -----------------------------------------------------------------------
+REGISTRY = Section(
+    {"server": string, "username": registry_credential, "password": registry_credential},
+    required=("username", "password"),
+)
+
+
+def architecture(value: Any) -> Any:
+    """One platform (``amd64``) or a list of them."""
+    if isinstance(value, list):
+        return ArrayOf(string)(value)
+    if isinstance(value, str):
+        return value
+    raise Invalid("should be a string or an array")
+
+
+BUILDER_HOST = Section({"arch": architecture, "host": string})
+
+BUILDER = Section(
+    {
+        "multiarch": boolean,
+        "local": BUILDER_HOST,
+        "remote": BUILDER_HOST,
+        "cache": Section({"type": one_of(*CACHE_TYPES), "options": string, "image": string}),
+        "context": string,
+        "dockerfile": string,
+        "target": string,
+        "args": HashOf(string),
+        "secrets": ArrayOf(string),
+        "ssh": string,
+    }
+)
+
+
+def one_placement(accessory: Mapping[Any, Any]) -> str | None:
+    """An accessory runs on exactly one of ``host``, ``hosts`` or ``roles``."""
+    given = [key for key in ("host", "hosts", "roles") if key in accessory]
+    return None if len(given) == 1 else "specify one of host, hosts or roles"
+
+
+ACCESSORY = Section(
+    {
+        "service": string,
+        "image": string,
+        "host": strict_string,
+        "hosts": HOSTS,
+        "roles": ArrayOf(strict_string),
+        "cmd": string,
+        "port": string,
+        "labels": HashOf(string),
+        "options": hash_of_anything,
+        "env": NESTED_ENV,
+        "files": ArrayOf(string),
+        "directories": ArrayOf(string),
+        "volumes": ArrayOf(string),
+    },
+    required=("image",),
+    rules=(one_placement,),
+)
+
+TRAEFIK = Section(
+    {
+        "image": string,
+        "host_port": string,
+        "publish": boolean,
+        "labels": HashOf(string),
+        "args": hash_of_anything,
+        "options": hash_of_anything,
+        "env": NESTED_ENV,
+    }
+)
+
+SSH = Section(
+    {
+        "user": string,
+        "port": port_number,
+        "proxy": string,
+        "proxy_command": string,
+        "log_level": string,
+        "keys_only": boolean,
+        "keys": ArrayOf(string),
+        "key_data": ArrayOf(string),
+    }
+)
+
+SSHKIT = Section({"max_concurrent_starts": integer, "pool_idle_timeout": integer})
+
+BOOT = Section({"limit": boot_limit, "wait": number})
+
+ROOT = Section(
+    {
+        "service": service_name,
+        "image": string,
+        "servers": servers,
+        "registry": REGISTRY,
+        "env": ROOT_ENV,
+        "env_tags": HashOf(NESTED_ENV),
+        "labels": HashOf(string),
+        "volumes": ArrayOf(string),
+        "asset_path": string,
+        "hooks_path": string,
+        "require_destination": boolean,
+        "primary_role": string,
+        "allow_empty_roles": boolean,
+        "stop_wait_time": integer,
+        "retain_containers": at_least(1),
+        "minimum_version": minimum_version,
+        "readiness_delay": integer,
+        "run_directory": string,
+        "ssh": SSH,
+        "builder": BUILDER,
+        "accessories": HashOf(ACCESSORY),
+        "traefik": TRAEFIK,
+        "sshkit": SSHKIT,
+        "boot": BOOT,
+        "healthcheck": HEALTHCHECK,
+        "logging": LOGGING,
+    },
+    required=("service", "image", "servers", "registry"),
+    extensions=True,
+)
+
+#: The schema each documented section (``docs/<section>.yml``) describes.
+SECTION_SCHEMAS: dict[str, Validator] = {
+    "configuration": ROOT,
+    "servers": servers,
+    "role": ROLE,
+    "env": ROOT_ENV,
+    "registry": REGISTRY,
+    "builder": BUILDER,
+    "accessory": ACCESSORY,
+    "traefik": TRAEFIK,
+    "healthcheck": HEALTHCHECK,
+    "ssh": SSH,
+    "sshkit": SSHKIT,
+    "boot": BOOT,
+    "logging": LOGGING,
+}

@@ -1,0 +1,207 @@
+"""The explicit context every task receives, and the decorator that adds global options."""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import inspect
+import os
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kamal_tasks.errors import KamalError
+from kamal_tasks.options import COMMON_OPTIONS, Options
+from kamal_tasks.output import NORMAL, QUIET, VERBOSE, Output
+
+if TYPE_CHECKING:
+    from kamal_tasks.configuration import Config
+    from kamal_tasks.runner import Runner
+
+
+class KamalContext:
+    """What a task works with: options, the loaded configuration, the runner and output.
+
+    The configuration loads on first use: the ``pre-init`` hook runs, then the env files are
+    read, then ``config/deploy.yml`` is parsed and validated.
+    """
+
+    def __init__(
+        self,
+        c: Any,
+        options: Options,
+        *,
+        command: str = "",
+        subcommand: str | None = None,
+        runner: Runner | None = None,
+        output: Output | None = None,
+        root: Path | None = None,
+    ) -> None:
+        self.c = c
+        self.options = options
+        self.command, self.subcommand = command, subcommand
+        self.root = root or Path.cwd()
+        level = VERBOSE if options.verbose else QUIET if options.quiet else NORMAL
+        self.output = output or (runner.output if runner else Output(level))
+        self._runner = runner
+        self._config: Config | None = None
+        self.env_values: dict[str, str] = {}
+        self.started = time.monotonic()
+
+    # --- configuration ----------------------------------------------------------------
+    @property
+    def config(self) -> Config:
+        """The selected configuration (loaded once)."""
+        if self._config is None:
+            self._config = self._load_config()
+        return self._config
+
+    def _load_config(self) -> Config:
+        from kamal_tasks.configuration import Config
+        from kamal_tasks.configuration.version import app_version
+        from kamal_tasks.env_loading import load_env
+        from kamal_tasks.hooks import run_hook
+
+        if not self.options.skip_hooks:
+            run_hook(self.runner_for_hooks, ".kamal/hooks", "pre-init", {}, self.root)
+        loaded = load_env(self.root, self.options.destination)
+        for warning in loaded.warnings:
+            self.output.warning(warning)
+        self.env_values = {**loaded.values, **os.environ}
+        config = Config.load(
+            self.root / self.options.config_file,
+            version=app_version(self.options.version, self.root),
+            destination=self.options.destination,
+            env_values=self.env_values,
+        )
+        return config.select(self.options.hosts, self.options.roles, self.options.primary)
+
+    # --- execution --------------------------------------------------------------------
+    @property
+    def runner(self) -> Runner:
+        """The runner: a dry run prints, otherwise Fabric over SSH."""
+        if self._runner is None:
+            from kamal_tasks.runner import DryRunner, SshRunner
+
+            if self.options.dry_run:
+                self._runner = DryRunner(self.output)
+            else:
+                config = self.config
+                self._runner = SshRunner(config.ssh, config.sshkit, self.c, self.output)
+        return self._runner
+
+    @property
+    def runner_for_hooks(self) -> Runner:
+        """A runner for local commands that works before the configuration is loaded."""
+        if self._runner is None and not self.options.dry_run:
+            from kamal_tasks.runner import SshRunner
+            from kamal_tasks.configuration.sections import Ssh, Sshkit
+
+            return SshRunner(Ssh(), Sshkit(), self.c, self.output)
+        return self.runner
+
+    def hook(self, name: str, *, runtime: float | None = None) -> bool:
+        """Run hook ``name`` with the ``KAMAL_*`` variables, unless hooks are skipped."""
+        if self.options.skip_hooks:
+            return False
+        from kamal_tasks.commands.hooks import hook_env
+        from kamal_tasks.hooks import run_hook
+
+        config = self.config
+        env = hook_env(
+            config,
+            command=self.command,
+            subcommand=self.subcommand,
+            performer=self.performer,
+            recorded_at=self.recorded_at,
+            hosts=config.hosts,
+            runtime=runtime,
+        )
+        return run_hook(self.runner, config.hooks_path, name, env, self.root)
+
+    @functools.cached_property
+    def performer(self) -> str:
+        """Who is deploying: the git user's email, else the login name."""
+        from kamal_tasks.configuration.version import git
+
+        return git("config", "user.email", cwd=self.root) or getpass.getuser()
+
+    @property
+    def recorded_at(self) -> str:
+        """Now, in UTC ISO 8601."""
+        return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    @property
+    def runtime(self) -> float:
+        """Seconds since the task started."""
+        return time.monotonic() - self.started
+
+    def close(self) -> None:
+        """Close connections."""
+        if self._runner is not None:
+            self._runner.close()
+
+
+def kamal_task(*args: Any, **task_kwargs: Any) -> Any:
+    """Like Invoke's ``@task``, for bodies taking a ``KamalContext`` first.
+
+    Adds the global options (``--destination``, ``--hosts``, ...) to the task, resolves them
+    against Invoke config (``kamal.*``), and turns our errors into a clean message and exit 1.
+    """
+    if args and callable(args[0]):
+        return kamal_task(**task_kwargs)(args[0])
+
+    def decorate(body: Callable[..., Any]) -> Any:
+        from invoke import task
+
+        wrapper = _with_common_options(body)
+        help_texts = {name: text for name, (_, text) in COMMON_OPTIONS.items()}
+        help_texts.update(task_kwargs.pop("help", {}))
+        return task(wrapper, help=help_texts, **task_kwargs)
+
+    return decorate
+
+
+def _with_common_options(body: Callable[..., Any]) -> Callable[..., Any]:
+    command, subcommand = _command_names(body)
+    own = list(inspect.signature(body).parameters.values())[1:]
+
+    @functools.wraps(body)
+    def wrapper(c: Any, *args: Any, **kwargs: Any) -> Any:
+        flags = {name: kwargs.pop(name, None) for name in COMMON_OPTIONS}
+        options = Options.resolve(flags, _settings(c))
+        k = KamalContext(c, options, command=command, subcommand=subcommand)
+        try:
+            return body(k, *args, **kwargs)
+        except KamalError as error:
+            from invoke.exceptions import Exit
+
+            raise Exit(f"ERROR: {error}", code=1) from None
+        finally:
+            k.close()
+
+    common = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+        for name, (default, _) in COMMON_OPTIONS.items()
+        if name not in {param.name for param in own}
+    ]
+    context = inspect.Parameter("c", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    wrapper.__signature__ = inspect.Signature([context, *own, *common])  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _command_names(body: Callable[..., Any]) -> tuple[str, str | None]:
+    module = body.__module__.rsplit(".", 1)[-1]
+    name = body.__name__.rstrip("_").replace("_", "-")
+    if module in ("main", "__main__", "tasks"):
+        return name, None
+    return module, name
+
+
+def _settings(c: Any) -> Any:
+    try:
+        return c.config.get("kamal")
+    except AttributeError:
+        return None

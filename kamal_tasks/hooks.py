@@ -1,0 +1,44 @@
+"""Running hook scripts (``.kamal/hooks/<name>``) on this machine."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from kamal_tasks.errors import HookFailed
+from kamal_tasks.runner import Runner
+
+#: Every hook a project may provide; ``inv init`` writes a sample of each.
+HOOK_NAMES = (
+    "pre-init",
+    "pre-connect",
+    "pre-build",
+    "pre-deploy",
+    "post-deploy",
+    "pre-traefik-reboot",
+    "post-traefik-reboot",
+    "docker-setup",
+)
+
+
+def hook_file(hooks_path: str | Path, name: str, root: Path) -> Path | None:
+    """The hook's executable, or None when the project has none."""
+    path = root / hooks_path / name
+    return path if path.is_file() and os.access(path, os.X_OK) else None
+
+
+def run_hook(
+    runner: Runner, hooks_path: str | Path, name: str, env: dict[str, str], root: Path
+) -> bool:
+    """Run hook ``name`` if present; raise ``HookFailed`` with its output when it exits non-zero.
+
+    Returns whether a hook ran (or, in a dry run, would have run).
+    """
+    path = hook_file(hooks_path, name, root)
+    if path is None:
+        return False
+    runner.output.info(f"Running the {name} hook...")
+    result = runner.local(str(path.relative_to(root)), env=env, warn=True)
+    if not result.ok:
+        raise HookFailed(name, result.output)
+    return True

@@ -1,0 +1,57 @@
+"""The options every task takes (Kamal's global options), from flags or Invoke config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+#: name -> (default, help). Settings may also come from Invoke config under ``kamal``
+#: (``invoke.yaml`` or ``INVOKE_KAMAL_<NAME>``); flags win.
+COMMON_OPTIONS: dict[str, tuple[Any, str]] = {
+    "destination": (None, "Destination: merges config/deploy.<dest>.yml, loads .kamal/.env.<dest>"),
+    "hosts": (None, "Only these hosts (comma list, * wildcards)"),
+    "roles": (None, "Only these roles (comma list, * wildcards)"),
+    "primary": (False, "Only the primary host"),
+    "config_file": (None, "Configuration file (default config/deploy.yml)"),
+    "skip_hooks": (False, "Don't run hooks"),
+    "verbose": (False, "Show every command and its output"),
+    "quiet": (False, "Show only errors"),
+    "version": (None, "The app version to act on (default: VERSION, else the git SHA)"),
+    "dry_run": (False, "Print every command instead of running it; connect nowhere"),
+}
+
+DEFAULT_CONFIG_FILE = "config/deploy.yml"
+
+
+@dataclass(frozen=True)
+class Options:
+    """Resolved global options for one task call."""
+
+    destination: str | None = None
+    hosts: str | None = None
+    roles: str | None = None
+    primary: bool = False
+    config_file: str = DEFAULT_CONFIG_FILE
+    skip_hooks: bool = False
+    verbose: bool = False
+    quiet: bool = False
+    version: str | None = None
+    dry_run: bool = False
+
+    @classmethod
+    def resolve(cls, flags: dict[str, Any], settings: Any) -> Options:
+        """Flags given on the command line win over Invoke config ``kamal.*`` settings."""
+        values: dict[str, Any] = {}
+        for option in fields(cls):
+            flag = flags.get(option.name)
+            if flag not in (None, False):
+                values[option.name] = flag
+            elif settings is not None and settings.get(option.name) not in (None, ""):
+                values[option.name] = _coerce(settings.get(option.name), option.default)
+        return cls(**values)
+
+
+def _coerce(value: Any, default: Any) -> Any:
+    if isinstance(default, bool) and isinstance(value, str):
+        return value.lower() in ("1", "true", "yes", "on")
+    return value

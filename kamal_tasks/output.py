@@ -1,0 +1,62 @@
+"""Progress output: whole lines, prefixed per host, safe to call from many threads."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import TextIO
+
+VERBOSE, NORMAL, QUIET = 2, 1, 0
+
+
+@dataclass
+class Output:
+    """Prints progress at a verbosity level: quiet shows only errors, verbose every command."""
+
+    level: int = NORMAL
+    stream: TextIO = field(default_factory=lambda: sys.stdout)
+    errors: TextIO = field(default_factory=lambda: sys.stderr)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _write(self, stream: TextIO, text: str) -> None:
+        with self._lock:
+            stream.write(text.rstrip("\n") + "\n")
+            stream.flush()
+
+    def info(self, message: str) -> None:
+        """A step of the flow (normal and verbose)."""
+        if self.level >= NORMAL:
+            self._write(self.stream, message)
+
+    def host(self, host: str, message: str) -> None:
+        """A line about one host (normal and verbose)."""
+        if self.level >= NORMAL:
+            self._write(self.stream, f"  [{host}] {message}")
+
+    def command(self, host: str, command: str) -> None:
+        """A command about to run (verbose only)."""
+        if self.level >= VERBOSE:
+            self._write(self.stream, f"  [{host}] $ {command}")
+
+    def command_output(self, host: str, text: str) -> None:
+        """A command's output, each line prefixed (verbose only)."""
+        if self.level >= VERBOSE and text.strip():
+            self._write(self.stream, "\n".join(f"  [{host}]   {line}" for line in text.splitlines()))
+
+    def plan(self, host: str, command: str) -> None:
+        """A dry-run line: always printed, exactly ``[HOST] COMMAND``."""
+        self._write(self.stream, f"[{host}] {command}")
+
+    def result(self, text: str) -> None:
+        """Output the user asked for (status, details, config): printed even when quiet."""
+        self._write(self.stream, text)
+
+    def warning(self, message: str) -> None:
+        """A warning, on stderr unless quiet."""
+        if self.level >= NORMAL:
+            self._write(self.errors, f"WARNING: {message}")
+
+    def error(self, message: str) -> None:
+        """An error, always shown, on stderr."""
+        self._write(self.errors, message)
