@@ -18,7 +18,7 @@ INTEGRATION_DIR = Path(__file__).resolve().parent
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test under integration/ with ``pytest.mark.integration``."""
     for item in items:
-        if INTEGRATION_DIR in Path(str(item.fspath)).resolve().parents:
+        if INTEGRATION_DIR in item.path.resolve().parents:
             item.add_marker(pytest.mark.integration)
 
 

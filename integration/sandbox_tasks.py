@@ -32,7 +32,7 @@ def up(c, servers=3, rebuild=False):
     print("Next:")
     print(f"  ssh -i {key} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
           f"root@{sandbox.hosts[0]} docker ps")
-    print("  cd demo && inv deploy        # deploy the demo app to the sandbox")
+    print("  inv setup                    # deploy the app in config/deploy.yml")
     print("  inv sandbox.check            # ask each server which version it serves")
     print("  inv sandbox.down [--purge]   # remove it (--purge drops pushed images)")
 

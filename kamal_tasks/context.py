@@ -6,9 +6,10 @@ import functools
 import getpass
 import inspect
 import os
+import secrets
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,12 @@ class KamalContext:
         self._config: Config | None = None
         self.env_values: dict[str, str] = {}
         self.started = time.monotonic()
+        #: Seams for tests: how to pause, and how to make random ids (cords, renames).
+        self.sleep: Callable[[float], None] = time.sleep
+        self.new_id: Callable[[], str] = lambda: secrets.token_hex(8)
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        if options.dry_run:
+            self.sleep = lambda seconds: None
 
     # --- configuration ----------------------------------------------------------------
     @property
@@ -65,7 +72,8 @@ class KamalContext:
         from kamal_tasks.hooks import run_hook
 
         if not self.options.skip_hooks:
-            run_hook(self.runner_for_hooks, ".kamal/hooks", "pre-init", {}, self.root)
+            hooks_path = peek_hooks_path(self.root / self.options.config_file)
+            run_hook(self.runner_for_hooks, hooks_path, "pre-init", {}, self.root)
         loaded = load_env(self.root, self.options.destination)
         for warning in loaded.warnings:
             self.output.warning(warning)
@@ -78,6 +86,13 @@ class KamalContext:
         )
         return config.select(self.options.hosts, self.options.roles, self.options.primary)
 
+    def use_version(self, version: str) -> None:
+        """Act on ``version`` (e.g. ``rollback VERSION``); must precede loading."""
+        import dataclasses
+
+        self.options = dataclasses.replace(self.options, version=version)
+        self._config = None
+
     # --- execution --------------------------------------------------------------------
     @property
     def runner(self) -> Runner:
@@ -85,28 +100,33 @@ class KamalContext:
         if self._runner is None:
             from kamal_tasks.runner import DryRunner, SshRunner
 
+            config = self.config
             if self.options.dry_run:
-                self._runner = DryRunner(self.output)
+                from kamal_tasks.flows.dry_run import assume_success
+
+                self._runner = DryRunner(self.output, responder=assume_success)
             else:
-                config = self.config
                 self._runner = SshRunner(config.ssh, config.sshkit, self.c, self.output)
+            self.hook("pre-connect")
         return self._runner
 
     @property
     def runner_for_hooks(self) -> Runner:
         """A runner for local commands that works before the configuration is loaded."""
-        if self._runner is None and not self.options.dry_run:
-            from kamal_tasks.runner import SshRunner
-            from kamal_tasks.configuration.sections import Ssh, Sshkit
+        if self._runner is not None:
+            return self._runner
+        from kamal_tasks.configuration.sections import Ssh, Sshkit
+        from kamal_tasks.runner import DryRunner, SshRunner
 
-            return SshRunner(Ssh(), Sshkit(), self.c, self.output)
-        return self.runner
+        if self.options.dry_run:
+            return DryRunner(self.output)
+        return SshRunner(Ssh(), Sshkit(), self.c, self.output)
 
     def hook(self, name: str, *, runtime: float | None = None) -> bool:
         """Run hook ``name`` with the ``KAMAL_*`` variables, unless hooks are skipped."""
         if self.options.skip_hooks:
             return False
-        from kamal_tasks.commands.hooks import hook_env
+        from kamal_tasks.commands.hooks import env as hook_env
         from kamal_tasks.hooks import run_hook
 
         config = self.config
@@ -115,7 +135,7 @@ class KamalContext:
             command=self.command,
             subcommand=self.subcommand,
             performer=self.performer,
-            recorded_at=self.recorded_at,
+            recorded_at=self.now(),
             hosts=config.hosts,
             runtime=runtime,
         )
@@ -128,10 +148,9 @@ class KamalContext:
 
         return git("config", "user.email", cwd=self.root) or getpass.getuser()
 
-    @property
-    def recorded_at(self) -> str:
-        """Now, in UTC ISO 8601."""
-        return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    def now(self) -> datetime:
+        """The current time in UTC (a seam for tests)."""
+        return self.clock()
 
     @property
     def runtime(self) -> float:
@@ -142,6 +161,22 @@ class KamalContext:
         """Close connections."""
         if self._runner is not None:
             self._runner.close()
+
+
+def peek_hooks_path(config_file: Path) -> str:
+    """``hooks_path`` from the base config file, read before anything else is loaded.
+
+    The ``pre-init`` hook runs before env files are read or the configuration is parsed, so
+    only this one plain value is looked up (default ``.kamal/hooks``).
+    """
+    import yaml
+
+    try:
+        raw = yaml.safe_load(config_file.read_text())
+    except (OSError, yaml.YAMLError):
+        return ".kamal/hooks"
+    value = raw.get("hooks_path") if isinstance(raw, dict) else None
+    return value if isinstance(value, str) else ".kamal/hooks"
 
 
 def kamal_task(*args: Any, **task_kwargs: Any) -> Any:
@@ -197,6 +232,9 @@ def _command_names(body: Callable[..., Any]) -> tuple[str, str | None]:
     name = body.__name__.rstrip("_").replace("_", "-")
     if module in ("main", "__main__", "tasks"):
         return name, None
+    if module == "small":
+        command, _, subcommand = name.partition("-")
+        return command, subcommand
     return module, name
 
 

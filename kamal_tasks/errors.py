@@ -73,11 +73,15 @@ class HostFailure:
     reason: str = ""
 
     def __str__(self) -> str:
-        tail = "\n".join(self.output.rstrip().splitlines()[-10:])
-        status = f"exit {self.exited}" if self.exited is not None else self.reason
-        lines = [f"  {self.host}: {status}: {self.command}".rstrip(": ")]
-        lines += [f"    {line}" for line in tail.splitlines()]
-        return "\n".join(lines)
+        if self.exited is None:
+            first, *rest = (self.reason or "failed").splitlines() or [""]
+            lines = [f"  {self.host}: {first}", *(f"    {line}" for line in rest)]
+            if self.command:
+                lines.append(f"    (while running: {self.command})")
+            return "\n".join(lines)
+        tail = self.output.rstrip().splitlines()[-10:]
+        lines = [f"  {self.host}: `{self.command}` exited {self.exited}"]
+        return "\n".join([*lines, *(f"    {line}" for line in tail)])
 
 
 @dataclass

@@ -12,7 +12,11 @@ VERBOSE, NORMAL, QUIET = 2, 1, 0
 
 @dataclass
 class Output:
-    """Prints progress at a verbosity level: quiet shows only errors, verbose every command."""
+    """Prints at a verbosity level: quiet shows only errors, verbose every command.
+
+    Progress goes to stderr; what the user asked for (results, dry-run plans) to stdout, so
+    ``inv config > effective.yml`` or ``inv deploy --dry-run > plan.txt`` stay clean.
+    """
 
     level: int = NORMAL
     stream: TextIO = field(default_factory=lambda: sys.stdout)
@@ -27,22 +31,23 @@ class Output:
     def info(self, message: str) -> None:
         """A step of the flow (normal and verbose)."""
         if self.level >= NORMAL:
-            self._write(self.stream, message)
+            self._write(self.errors, message)
 
     def host(self, host: str, message: str) -> None:
         """A line about one host (normal and verbose)."""
         if self.level >= NORMAL:
-            self._write(self.stream, f"  [{host}] {message}")
+            self._write(self.errors, f"  [{host}] {message}")
 
     def command(self, host: str, command: str) -> None:
         """A command about to run (verbose only)."""
         if self.level >= VERBOSE:
-            self._write(self.stream, f"  [{host}] $ {command}")
+            self._write(self.errors, f"  [{host}] $ {command}")
 
     def command_output(self, host: str, text: str) -> None:
         """A command's output, each line prefixed (verbose only)."""
         if self.level >= VERBOSE and text.strip():
-            self._write(self.stream, "\n".join(f"  [{host}]   {line}" for line in text.splitlines()))
+            lines = (f"  [{host}]   {line}" for line in text.splitlines())
+            self._write(self.errors, "\n".join(lines))
 
     def plan(self, host: str, command: str) -> None:
         """A dry-run line: always printed, exactly ``[HOST] COMMAND``."""

@@ -80,6 +80,8 @@ class Runner:
     """Runs steps on hosts in parallel and local commands; subclasses say how."""
 
     dry_run = False
+    #: Run steps on all hosts at once (a dry run goes host by host, for a readable plan).
+    parallel = True
 
     def __init__(self, output: Output | None = None) -> None:
         self.output = output or Output()
@@ -105,8 +107,9 @@ class Runner:
                 with lock:
                     results[name] = value
 
-        if len(hosts) == 1:
-            attempt(hosts[0])
+        if len(hosts) == 1 or not self.parallel:
+            for name in hosts:
+                attempt(name)
         else:
             with ThreadPoolExecutor(max_workers=max(len(hosts), 1)) as pool:
                 list(pool.map(attempt, hosts))
@@ -120,7 +123,11 @@ class Runner:
         return self.on(hosts, lambda host: host.run(command, warn=warn))
 
     def local(
-        self, command: str, *, env: dict[str, str] | None = None, warn: bool = False,
+        self,
+        command: str,
+        *,
+        env: dict[str, str] | None = None,
+        warn: bool = False,
         stdin: str | None = None,
     ) -> Result:
         """Run ``command`` on this machine."""
@@ -183,10 +190,14 @@ class DryRunner(Runner):
     dry_run = True
 
     def __init__(
-        self, output: Output | None = None, responder: Responder | None = None,
+        self,
+        output: Output | None = None,
+        responder: Responder | None = None,
         echo: bool = True,
+        parallel: bool = False,
     ) -> None:
         super().__init__(output)
+        self.parallel = parallel
         self.responder = responder
         self.echo = echo
         self.commands: list[tuple[str, str]] = []
@@ -209,7 +220,11 @@ class DryRunner(Runner):
         return Result(host, command, stdout=answer or "")
 
     def local(
-        self, command: str, *, env: dict[str, str] | None = None, warn: bool = False,
+        self,
+        command: str,
+        *,
+        env: dict[str, str] | None = None,
+        warn: bool = False,
         stdin: str | None = None,
     ) -> Result:
         result = self.record(LOCAL, command)
@@ -249,7 +264,10 @@ class SshHost(Host):
         self.runner.last_commands[self.name] = command
         connection = self.runner.pool.get(self.name)
         fabric_result = connection.run(
-            command, hide=True, warn=True, pty=False,
+            command,
+            hide=True,
+            warn=True,
+            pty=False,
             in_stream=io.StringIO(stdin) if stdin is not None else False,
         )
         self.runner.pool.touch(self.name)
@@ -281,12 +299,20 @@ class SshRunner(Runner):
         return SshHost(self, name)
 
     def local(
-        self, command: str, *, env: dict[str, str] | None = None, warn: bool = False,
+        self,
+        command: str,
+        *,
+        env: dict[str, str] | None = None,
+        warn: bool = False,
         stdin: str | None = None,
     ) -> Result:
         self.output.command(LOCAL, command)
         invoke_result = self.context.run(
-            command, hide=True, warn=True, env=env or {}, pty=False,
+            command,
+            hide=True,
+            warn=True,
+            env=env or {},
+            pty=False,
             in_stream=io.StringIO(stdin) if stdin is not None else False,
         )
         result = Result(

@@ -3,8 +3,12 @@ through per-version volumes on the host, and clean up older versions' copies."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kamal_tasks.commands.base import chain, combine, docker, join, make_directory
-from kamal_tasks.configuration import Config, Role
+
+if TYPE_CHECKING:
+    from kamal_tasks.configuration import Config, Role
 
 
 def extracted_path(config: Config, role: Role, version: str) -> str:

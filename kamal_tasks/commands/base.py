@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kamal_tasks.configuration.sections import Logging
 
 _DOUBLE_QUOTE_SPECIALS = re.compile(r'([\\"$`])')
 
@@ -37,8 +40,7 @@ def _pairs(mapping: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> Iterable[t
 def argumentize(flag: str, mapping: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> str:
     """``--flag key="value"`` per item; a ``None`` value gives ``--flag key``."""
     return join(
-        [flag, key if value is None else f"{key}={quote(value)}"]
-        for key, value in _pairs(mapping)
+        [flag, key if value is None else f"{key}={quote(value)}"] for key, value in _pairs(mapping)
     )
 
 
@@ -102,9 +104,17 @@ def xargs(command: str) -> str:
     return f"xargs {command}"
 
 
-def make_directory(path: str) -> str:
-    """``mkdir -p path``."""
-    return join("mkdir", "-p", path)
+def make_directory(*paths: str) -> str:
+    """``mkdir -p path…``."""
+    return join("mkdir", "-p", paths)
+
+
+def logging_args(logging: Logging) -> str:
+    """``--log-driver "x"`` when a driver is set, then ``--log-opt key="value"`` per option."""
+    return join(
+        optionize({"log-driver": logging.driver}) if logging.driver else None,
+        argumentize("--log-opt", logging.options),
+    )
 
 
 def utc_timestamp(moment: datetime) -> str:

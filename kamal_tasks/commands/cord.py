@@ -4,8 +4,12 @@ old container unhealthy so Traefik stops routing to it before it is stopped."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kamal_tasks.commands.base import docker, join, pipe, single_quote
-from kamal_tasks.configuration import Config, Role
+
+if TYPE_CHECKING:
+    from kamal_tasks.configuration import Config, Role
 
 CORD_FILE = "cord"
 

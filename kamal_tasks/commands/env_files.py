@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kamal_tasks.commands.base import join, make_directory
-from kamal_tasks.configuration import Accessory, Config, Role
 from kamal_tasks.errors import KamalError
+
+if TYPE_CHECKING:
+    from kamal_tasks.configuration import Accessory, Config, Role
 
 
 @dataclass

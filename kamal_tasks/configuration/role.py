@@ -108,8 +108,14 @@ class Role:
 
     @property
     def asset_path(self) -> str | None:
-        """The path inside the container whose assets are bridged across versions."""
-        return self.specialized.get("asset_path", self.root_asset_path)
+        """The path inside the container whose assets are bridged across versions.
+
+        The root ``asset_path`` applies to roles routed through Traefik (the ones serving
+        requests, as in Kamal); any role may set its own.
+        """
+        if "asset_path" in self.specialized:
+            return self.specialized["asset_path"]
+        return self.root_asset_path if self.running_traefik else None
 
     def env(self, host: str) -> Env:
         """The env of this role's container on ``host``: root, role, then the host's tags."""

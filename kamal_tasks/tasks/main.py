@@ -74,3 +74,78 @@ def version(k: KamalContext) -> None:
     from kamal_tasks import __version__
 
     k.output.result(__version__)
+
+
+# --- deploying -------------------------------------------------------------------------------
+
+
+@kamal_task(help={"skip_push": "Don't build and push: pull the already-pushed image"})
+def deploy(k: KamalContext, skip_push: bool = False) -> None:
+    """Deploy the app: build, push, pull, and boot with zero downtime."""
+    from kamal_tasks.flows import deploy as flows
+
+    flows.deploy(k, skip_push=skip_push)
+
+
+@kamal_task(help={"skip_push": "Don't build and push: pull the already-pushed image"})
+def redeploy(k: KamalContext, skip_push: bool = False) -> None:
+    """Deploy without logging in, booting Traefik or pruning."""
+    from kamal_tasks.flows import deploy as flows
+
+    flows.redeploy(k, skip_push=skip_push)
+
+
+@kamal_task(positional=["rollback_version"], help={"rollback_version": "Version to roll back to"})
+def rollback(k: KamalContext, rollback_version: str) -> None:
+    """Roll back to a version whose containers are still on the hosts."""
+    from kamal_tasks.flows import deploy as flows
+
+    k.use_version(rollback_version)
+    flows.rollback(k)
+
+
+@kamal_task(help={"skip_push": "Don't build and push: pull the already-pushed image"})
+def setup(k: KamalContext, skip_push: bool = False) -> None:
+    """Bootstrap servers, push env files, boot accessories, then deploy."""
+    from kamal_tasks.flows import deploy as flows
+
+    flows.setup(k, skip_push=skip_push)
+
+
+@kamal_task
+def details(k: KamalContext) -> None:
+    """Show details about all containers (Traefik, app, accessories)."""
+    from kamal_tasks.commands import accessory, app, traefik
+
+    config = k.config
+    if config.traefik_hosts:
+        show(k, config.traefik_hosts, traefik.info(), "Traefik")
+    for role in config.roles:
+        show(k, config.role_hosts(role), app.info(config, role), f"App {role.name}")
+    for acc in config.accessories.values():
+        show(k, acc.hosts, accessory.info(acc), f"Accessory {acc.name}")
+
+
+@kamal_task(help={"lines": "How many lines of each host's log (default 50)"})
+def audit(k: KamalContext, lines: int = 50) -> None:
+    """Show the audit log of each host."""
+    from kamal_tasks.commands import auditor
+
+    show(k, k.config.hosts, auditor.reveal(k.config, lines), "Audit log")
+
+
+@kamal_task(help={"yes": "Don't ask for confirmation"})
+def remove(k: KamalContext, yes: bool = False) -> None:
+    """Remove Traefik, app, accessories and registry session from the servers."""
+    from kamal_tasks.flows import removal
+
+    if not yes and input("This will remove all containers and images. Sure? [y/N] ") != "y":
+        raise KamalError("Not removed")
+    removal.remove_everything(k)
+
+
+def show(k: KamalContext, hosts: list[str], command: str, title: str) -> None:
+    """Run a read-only command on ``hosts`` and print each host's answer under ``title``."""
+    results = k.runner.run(hosts, command)
+    for host, result in results.items():
+        k.output.result(f"{title} on {host}:\n{result.stdout.rstrip()}\n")

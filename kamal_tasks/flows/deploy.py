@@ -1,0 +1,107 @@
+"""The top-level flows: deploy, redeploy, rollback and setup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kamal_tasks.commands import app
+from kamal_tasks.errors import KamalError
+from kamal_tasks.flows import accessory, boot, build, env, lock, prune, server, traefik
+
+if TYPE_CHECKING:
+    from kamal_tasks.context import KamalContext
+    from kamal_tasks.runner import Host
+
+
+@dataclass
+class VersionUnavailable(KamalError):
+    """``rollback`` to a version whose containers are not on every host."""
+
+    version: str
+    hosts: list[str]
+
+    def __str__(self) -> str:
+        return (
+            f"The app version '{self.version}' is not available as a container on "
+            f"{', '.join(self.hosts)} (see `inv app.containers` for available versions)"
+        )
+
+
+def deploy(k: KamalContext, *, skip_push: bool = False) -> None:
+    """Log in, build and push (or pull), then inside the lock: Traefik, boot, prune."""
+    version = k.config.version
+    build.login(k, local=not skip_push)
+    build.pull(k) if skip_push else build.deliver(k)
+    with lock.held(k, f"Deploying {version}"):
+        k.hook("pre-deploy")
+        traefik.boot(k)
+        stop_stale_containers(k)
+        boot.boot(k, version)
+        prune.everything(k)
+    k.hook("post-deploy", runtime=k.runtime)
+    k.output.info(f"Deployed {k.config.service} {version} in {k.runtime:.1f}s")
+
+
+def redeploy(k: KamalContext, *, skip_push: bool = False) -> None:
+    """Build and push (or pull) and boot: no login, Traefik or prune."""
+    version = k.config.version
+    build.pull(k) if skip_push else build.deliver(k)
+    with lock.held(k, f"Redeploying {version}"):
+        k.hook("pre-deploy")
+        stop_stale_containers(k)
+        boot.boot(k, version)
+    k.hook("post-deploy", runtime=k.runtime)
+    k.output.info(f"Redeployed {k.config.service} {version} in {k.runtime:.1f}s")
+
+
+def rollback(k: KamalContext) -> None:
+    """Boot an earlier version whose containers are still on the hosts."""
+    config = k.config
+    version = config.version
+    with lock.held(k, f"Rolling back to {version}"):
+        missing = hosts_missing_version(k, version)
+        if missing:
+            raise VersionUnavailable(version, missing)
+        k.hook("pre-deploy")
+        boot.boot(k, version)
+    k.hook("post-deploy", runtime=k.runtime)
+    k.output.info(f"Rolled back {config.service} to {version} in {k.runtime:.1f}s")
+
+
+def hosts_missing_version(k: KamalContext, version: str) -> list[str]:
+    """Hosts lacking a container of ``version`` for one of their roles."""
+    config = k.config
+
+    def has_version(host: Host) -> bool:
+        return all(
+            host.run(app.container_id_for_version(config, role, version)).stdout.strip()
+            for role in config.roles_on(host.name)
+        )
+
+    found = k.runner.on(config.hosts, has_version)
+    return [host for host in config.hosts if not found[host]]
+
+
+def setup(k: KamalContext, *, skip_push: bool = False) -> None:
+    """Bootstrap the servers, push env files, boot accessories, then deploy."""
+    server.bootstrap(k)
+    env.push(k)
+    for name in k.config.accessories:
+        accessory.boot(k, name, login=True)
+    deploy(k, skip_push=skip_push)
+
+
+def stop_stale_containers(k: KamalContext) -> None:
+    """Stop running app containers other than each role's newest (left by failed deploys)."""
+    config = k.config
+
+    def stop_stale(host: Host) -> None:
+        for role in config.roles_on(host.name):
+            names = host.run(app.running_container_names(config, role)).stdout.split()
+            for name in names[1:]:
+                k.output.host(host.name, f"Stopping stale container {name}")
+                version = name.removeprefix(f"{role.container_prefix}-")
+                host.run(app.stop(config, role, version), warn=True)
+
+    k.runner.on(config.hosts, stop_stale)

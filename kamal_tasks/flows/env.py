@@ -1,0 +1,92 @@
+"""Secret env files on the hosts: one per role (host-specific where tags differ), accessory
+and Traefik. Everything is resolved and checked locally before anything is written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kamal_tasks.commands import env_files
+
+if TYPE_CHECKING:
+    from kamal_tasks.configuration.env import Env
+    from kamal_tasks.context import KamalContext
+    from kamal_tasks.runner import Host
+
+
+@dataclass(frozen=True)
+class EnvFile:
+    """One secret env file for one host."""
+
+    path: str
+    secrets: dict[str, str]
+
+    @property
+    def content(self) -> str:
+        return env_files.content(self.secrets)
+
+    @property
+    def shown(self) -> str:
+        """What may be printed: the keys with ``[REDACTED]`` values."""
+        return " ".join(f"{key}=[REDACTED]" for key in self.secrets) or "(empty)"
+
+
+def planned_files(k: KamalContext) -> dict[str, list[EnvFile]]:
+    """Every host's env files, secrets resolved (raises ``MissingSecret``/``MultilineSecret``)."""
+    config = k.config
+    files: dict[str, list[EnvFile]] = {host: [] for host in config.hosts}
+
+    def add(host: str, path: str, env: Env) -> None:
+        file = EnvFile(path, env.secrets(k.env_values))
+        file.content  # noqa: B018 - refuses multi-line values before anything is written
+        files.setdefault(host, []).append(file)
+
+    for role in config.roles:
+        for host in config.role_hosts(role):
+            add(host, env_files.role_env_file(config, role), role.env(host))
+    for host in config.traefik_hosts:
+        add(host, env_files.traefik_env_file(config), config.traefik.env)
+    if not (config.role_filter or config.host_filter or config.primary_only):
+        for accessory in config.accessories.values():
+            for host in accessory.hosts:
+                add(host, env_files.accessory_env_file(config, accessory), accessory.env)
+    return files
+
+
+def push(k: KamalContext) -> None:
+    """Write each host's env files (mode 0400)."""
+    files = planned_files(k)
+    k.output.info(f"Pushing env files to {len(files)} host(s)...")
+
+    def write(host: Host) -> None:
+        for file in files[host.name]:
+            host.run(env_files.make_env_directory(file.path))
+            host.run(env_files.remove(file.path))
+            host.upload(file.content, file.path, shown=file.shown)
+            host.run(env_files.protect(file.path))
+            k.output.host(host.name, f"Wrote {file.path}")
+
+    k.runner.on(list(files), write)
+
+
+def delete(k: KamalContext) -> None:
+    """Remove the env files from every host."""
+    config = k.config
+
+    def remove(host: Host) -> None:
+        own = [env_files.role_env_file(config, role) for role in config.roles_on(host.name)]
+        if host.name in config.traefik_hosts:
+            own.append(env_files.traefik_env_file(config))
+        own += [
+            env_files.accessory_env_file(config, accessory)
+            for accessory in config.accessories.values()
+            if host.name in accessory.hosts
+        ]
+        for path in own:
+            host.run(env_files.remove(path))
+            k.output.host(host.name, f"Removed {path}")
+
+    hosts = list(
+        dict.fromkeys([*config.hosts, *(h for a in config.accessories.values() for h in a.hosts)])
+    )
+    k.runner.on(hosts, remove)

@@ -1,0 +1,58 @@
+"""The deploy lock: a directory on the primary host, held for the length of a deploy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from kamal_tasks.commands import lock as lock_commands
+from kamal_tasks.errors import KamalError, LockHeld
+
+if TYPE_CHECKING:
+    from kamal_tasks.context import KamalContext
+    from kamal_tasks.runner import Host
+
+
+def acquire(k: KamalContext, message: str) -> None:
+    """Take the lock on the primary host; raise ``LockHeld`` with its details if held."""
+    config = k.config
+    details = lock_commands.details(
+        config, message=message, performer=k.performer, at=k.now(), version=config.version
+    )
+
+    def take(host: Host) -> bool:
+        host.run(lock_commands.ensure_locks_directory(config))
+        return host.run(lock_commands.acquire(config, details), warn=True).ok
+
+    if not k.runner.on([config.primary_host], take)[config.primary_host]:
+        raise LockHeld(status(k) or "")
+    k.output.info(f"Acquired the deploy lock on {config.primary_host}")
+
+
+def release(k: KamalContext) -> None:
+    """Release the lock on the primary host."""
+    config = k.config
+    k.runner.on([config.primary_host], lambda host: host.run(lock_commands.release(config)))
+    k.output.info(f"Released the deploy lock on {config.primary_host}")
+
+
+def status(k: KamalContext) -> str | None:
+    """Who holds the lock, since when, for which version and why; None when free."""
+    config = k.config
+    results = k.runner.run([config.primary_host], lock_commands.status(config), warn=True)
+    result = results[config.primary_host]
+    return result.stdout.strip() if result.ok and result.stdout.strip() else None
+
+
+@contextmanager
+def held(k: KamalContext, message: str = "Automatic deploy lock") -> Iterator[None]:
+    """Hold the lock for the block; release it on every way out, errors included."""
+    acquire(k, message)
+    try:
+        yield
+    finally:
+        try:
+            release(k)
+        except KamalError as error:  # reported; the deploy's own error (if any) goes on
+            k.output.error(f"Could not release the deploy lock: {error}")

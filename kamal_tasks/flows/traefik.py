@@ -1,0 +1,41 @@
+"""The Traefik container on hosts of routed roles."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kamal_tasks.commands import registry
+from kamal_tasks.commands import traefik as traefik_commands
+
+if TYPE_CHECKING:
+    from kamal_tasks.context import KamalContext
+    from kamal_tasks.runner import Host
+
+
+def boot(k: KamalContext) -> None:
+    """Make sure Traefik runs on every Traefik host (start it, or run it the first time)."""
+    config = k.config
+    if not config.traefik_hosts:
+        return
+    k.output.info("Ensuring Traefik is running...")
+    k.runner.run(config.traefik_hosts, traefik_commands.start_or_run(config))
+
+
+def reboot(k: KamalContext, *, rolling: bool = False) -> None:
+    """Replace the Traefik container (host by host with ``rolling``), with its hooks."""
+    config = k.config
+    login = registry.login(config, config.registry.resolved_username(k.env_values))
+    password = config.registry.resolved_password(k.env_values)
+
+    def replace(host: Host) -> None:
+        host.run(login, stdin=password)
+        host.run(traefik_commands.stop(), warn=True)
+        host.run(traefik_commands.remove_container(), warn=True)
+        host.run(traefik_commands.run(config))
+        k.output.host(host.name, "Rebooted Traefik")
+
+    k.hook("pre-traefik-reboot")
+    groups = [[host] for host in config.traefik_hosts] if rolling else [config.traefik_hosts]
+    for group in groups:
+        k.runner.on(group, replace)
+    k.hook("post-traefik-reboot")

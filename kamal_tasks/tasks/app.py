@@ -1,0 +1,144 @@
+"""``app.*``: the app's containers on their hosts."""
+
+from __future__ import annotations
+
+from kamal_tasks.context import KamalContext, kamal_task
+from kamal_tasks.tasks.main import show
+
+
+@kamal_task
+def boot(k: KamalContext) -> None:
+    """Boot the app (the configured version) on the servers, inside the deploy lock."""
+    from kamal_tasks.flows import boot as boot_flow
+    from kamal_tasks.flows import lock
+
+    with lock.held(k, f"Booting {k.config.version}"):
+        boot_flow.boot(k, k.config.version)
+
+
+@kamal_task
+def start(k: KamalContext) -> None:
+    """Start the existing app containers of the version."""
+    from kamal_tasks.commands import app
+
+    config = k.config
+    for role in config.roles:
+        k.runner.run(config.role_hosts(role), app.start(config, role))
+
+
+@kamal_task
+def stop(k: KamalContext) -> None:
+    """Stop the running app containers."""
+    from kamal_tasks.commands import app
+
+    config = k.config
+    for role in config.roles:
+        k.runner.run(config.role_hosts(role), app.stop(config, role), warn=True)
+
+
+@kamal_task
+def details(k: KamalContext) -> None:
+    """Show the app's containers on each host."""
+    from kamal_tasks.commands import app
+
+    for role in k.config.roles:
+        show(k, k.config.role_hosts(role), app.info(k.config, role), f"App {role.name}")
+
+
+@kamal_task
+def containers(k: KamalContext) -> None:
+    """Show all app containers (running and stopped) on each host."""
+    from kamal_tasks.commands import app
+
+    show(k, k.config.hosts, app.containers(k.config), "App containers")
+
+
+@kamal_task
+def images(k: KamalContext) -> None:
+    """Show the app images on each host."""
+    from kamal_tasks.commands import app
+
+    show(k, k.config.hosts, app.images(k.config), "App images")
+
+
+@kamal_task(help={"stop": "Stop the stale containers"})
+def stale_containers(k: KamalContext, stop: bool = False) -> None:
+    """Show (or stop) running containers that are not the newest of their role."""
+    from kamal_tasks.commands import app
+    from kamal_tasks.flows.deploy import stop_stale_containers
+
+    if stop:
+        stop_stale_containers(k)
+        return
+    for role in k.config.roles:
+        results = k.runner.run(
+            k.config.role_hosts(role), app.running_container_names(k.config, role)
+        )
+        for host, result in results.items():
+            for name in result.stdout.split()[1:]:
+                k.output.result(f"[{host}] stale: {name}")
+
+
+@kamal_task(
+    name="exec",
+    positional=["command"],
+    help={
+        "command": "Command to run",
+        "reuse": "Run in the running container instead of a new one",
+        "env": "Extra env for the command, KEY=VALUE (repeatable)",
+    },
+    iterable=["env"],
+)
+def exec_(k: KamalContext, command: str, reuse: bool = False, env: list[str] | None = None) -> None:
+    """Run a command in a new (or, with --reuse, the running) app container on each host."""
+    from kamal_tasks.commands import app
+
+    config = k.config
+    extra = dict(item.split("=", 1) for item in env or [] if "=" in item)
+    for role in config.roles:
+        for host in config.role_hosts(role):
+            line = (
+                app.execute_in_existing_container(config, role, command, env=extra)
+                if reuse
+                else app.execute_in_new_container(config, role, host, command, env=extra)
+            )
+            show(k, [host], line, f"{role.name} `{command}`")
+
+
+@kamal_task(
+    help={
+        "since": "Show logs since this time (e.g. 10m)",
+        "lines": "Number of lines per host",
+        "grep": "Only lines matching this",
+    }
+)
+def logs(
+    k: KamalContext, since: str | None = None, lines: int = 100, grep: str | None = None
+) -> None:
+    """Show the app containers' logs from each host."""
+    from kamal_tasks.commands import app
+
+    for role in k.config.roles:
+        command = app.logs(k.config, role, since=since, lines=lines, grep=grep)
+        show(k, k.config.role_hosts(role), command, f"Logs of {role.name}")
+
+
+@kamal_task
+def remove(k: KamalContext) -> None:
+    """Remove the app's containers and images from the servers."""
+    from kamal_tasks.commands import app
+
+    config = k.config
+    for role in config.roles:
+        k.runner.run(config.role_hosts(role), app.stop(config, role), warn=True)
+        k.runner.run(config.role_hosts(role), app.remove_containers(config, role))
+    k.runner.run(config.hosts, app.remove_images(config))
+
+
+@kamal_task
+def version(k: KamalContext) -> None:
+    """Show the running app version on each host."""
+    from kamal_tasks.commands import app
+
+    for role in k.config.roles:
+        show(k, k.config.role_hosts(role), app.current_running_version(k.config, role), role.name)

@@ -1,0 +1,180 @@
+"""Hooks: real executable scripts run through Invoke; a dry run only prints them."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+from pathlib import Path
+
+import invoke
+import pytest
+
+from kamal_tasks.configuration.sections import Ssh, Sshkit
+from kamal_tasks.errors import HookFailed, KamalError
+from kamal_tasks.hooks import HOOK_NAMES, hook_file, run_hook
+from kamal_tasks.output import NORMAL, QUIET, Output
+from kamal_tasks.runner import DryRunner, SshRunner, responses
+
+HOOKS = ".kamal/hooks"
+
+
+def write_hook(root: Path, name: str, body: str, *, executable: bool = True) -> Path:
+    path = root / HOOKS / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n" + body)
+    if executable:
+        path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return path
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project directory that is also the working directory, as for a task."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def real_runner(level: int = QUIET) -> tuple[SshRunner, io.StringIO, io.StringIO]:
+    out, err = io.StringIO(), io.StringIO()
+    return SshRunner(Ssh(), Sshkit(), invoke.Context(), Output(level, out, err)), out, err
+
+
+def test_hook_names() -> None:
+    assert HOOK_NAMES == (
+        "pre-init",
+        "pre-connect",
+        "pre-build",
+        "pre-deploy",
+        "post-deploy",
+        "pre-traefik-reboot",
+        "post-traefik-reboot",
+        "docker-setup",
+    )
+
+
+def test_hook_file_only_for_executables(root: Path) -> None:
+    assert hook_file(HOOKS, "pre-build", root) is None
+    write_hook(root, "pre-build", "true\n", executable=False)
+    assert hook_file(HOOKS, "pre-build", root) is None
+    path = write_hook(root, "pre-build", "true\n")
+    assert hook_file(HOOKS, "pre-build", root) == path
+    (root / HOOKS / "pre-deploy").mkdir()
+    assert hook_file(HOOKS, "pre-deploy", root) is None
+
+
+def test_runs_an_executable_hook_with_its_env(root: Path) -> None:
+    write_hook(
+        root,
+        "pre-deploy",
+        'printf "%s %s" "$KAMAL_SERVICE" "$KAMAL_VERSION" > ran.txt\necho hook output\n',
+    )
+    runner, out, err = real_runner(NORMAL)
+    env = {"KAMAL_SERVICE": "app", "KAMAL_VERSION": "v1"}
+    assert run_hook(runner, HOOKS, "pre-deploy", env, root) is True
+    assert (root / "ran.txt").read_text() == "app v1"
+    assert err.getvalue() == "Running the pre-deploy hook...\n"
+    assert out.getvalue() == ""
+
+
+def test_missing_or_not_executable_hook_is_skipped(root: Path) -> None:
+    write_hook(root, "pre-build", "touch ran.txt\n", executable=False)
+    runner, _, err = real_runner(NORMAL)
+    assert run_hook(runner, HOOKS, "pre-build", {}, root) is False
+    assert run_hook(runner, HOOKS, "post-deploy", {}, root) is False
+    assert not (root / "ran.txt").exists()
+    assert err.getvalue() == ""
+
+
+def test_failing_hook_raises_with_its_output(root: Path) -> None:
+    write_hook(root, "pre-build", "echo 'CI is red'\necho 'see build 12' >&2\nexit 1\n")
+    runner, _, _ = real_runner()
+    with pytest.raises(HookFailed) as raised:
+        run_hook(runner, HOOKS, "pre-build", {}, root)
+    error = raised.value
+    assert isinstance(error, KamalError)
+    assert error.name == "pre-build"
+    assert str(error) == "Hook `pre-build` failed:\nCI is red\nsee build 12"
+
+
+def test_hook_failed_message_without_output() -> None:
+    assert str(HookFailed("pre-connect")) == "Hook `pre-connect` failed:"
+
+
+def test_custom_hooks_path(root: Path) -> None:
+    path = root / "bin" / "hooks" / "pre-connect"
+    path.parent.mkdir(parents=True)
+    path.write_text("#!/bin/sh\ntouch connected.txt\n")
+    path.chmod(0o755)
+    runner, _, _ = real_runner()
+    assert run_hook(runner, "bin/hooks", "pre-connect", {}, root) is True
+    assert (root / "connected.txt").exists()
+
+
+def test_dry_run_prints_the_hook_and_does_not_run_it(root: Path) -> None:
+    write_hook(root, "pre-deploy", "touch ran.txt\n")
+    out = io.StringIO()
+    runner = DryRunner(Output(QUIET, out, io.StringIO()))
+    assert run_hook(runner, HOOKS, "pre-deploy", {"KAMAL_VERSION": "v1"}, root) is True
+    assert out.getvalue() == "[local] .kamal/hooks/pre-deploy\n"
+    assert runner.commands == [("local", ".kamal/hooks/pre-deploy")]
+    assert not (root / "ran.txt").exists()
+
+
+def test_dry_run_skips_a_missing_hook(root: Path) -> None:
+    runner = DryRunner(Output(QUIET, io.StringIO(), io.StringIO()))
+    assert run_hook(runner, HOOKS, "pre-deploy", {}, root) is False
+    assert runner.commands == []
+
+
+def test_scripted_failure_in_a_dry_run(root: Path) -> None:
+    write_hook(root, "pre-build", "true\n")
+    runner = DryRunner(Output(QUIET, io.StringIO()), responses({"pre-build": 1}))
+    with pytest.raises(HookFailed) as raised:
+        run_hook(runner, HOOKS, "pre-build", {}, root)
+    assert str(raised.value) == "Hook `pre-build` failed:"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ValueError,
+    reason="hooks.run_hook runs path.relative_to(root): an absolute hooks_path (outside the "
+    "project) raises ValueError instead of running the hook",
+)
+def test_absolute_hooks_path(root: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    elsewhere = tmp_path_factory.mktemp("shared-hooks")
+    hook = elsewhere / "pre-build"
+    hook.write_text(f"#!/bin/sh\ntouch {root / 'ran.txt'}\n")
+    hook.chmod(0o755)
+    runner, _, _ = real_runner()
+    assert run_hook(runner, str(elsewhere), "pre-build", {}, root) is True
+    assert (root / "ran.txt").exists()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=HookFailed,
+    reason="hooks.run_hook checks <root>/<hooks_path>/<name> but runs the root-relative path "
+    "from the process working directory, so with cwd != root the hook is not found",
+)
+def test_hook_runs_from_root_when_cwd_differs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    write_hook(project, "pre-build", "touch ran.txt\n")
+    monkeypatch.chdir(tmp_path)
+    runner, _, _ = real_runner()
+    assert run_hook(runner, HOOKS, "pre-build", {}, project) is True
+    assert (project / "ran.txt").exists() or (tmp_path / "ran.txt").exists()
+
+
+def test_hook_does_not_leak_kamal_variables_it_was_not_given(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("KAMAL_"):
+            monkeypatch.delenv(name)
+    write_hook(root, "pre-init", "env | grep '^KAMAL_' > seen.txt; true\n")
+    runner, _, _ = real_runner()
+    assert run_hook(runner, HOOKS, "pre-init", {}, root) is True
+    assert (root / "seen.txt").read_text() == ""
