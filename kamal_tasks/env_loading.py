@@ -89,8 +89,10 @@ def parse_env_text(
 
 
 def expand(key: str, value: str, known: Mapping[str, str], run: Callable[[str], str]) -> str:
-    """Run each ``$(command)`` then expand ``${VAR}``/``$VAR`` (process env first)."""
-    value = _substitute_commands(key, value, run)
+    """Expand ``${VAR}``/``$VAR`` (process env first), then run each ``$(command)``.
+
+    As in Ruby's dotenv: a command sees earlier values, and its output is not expanded again.
+    """
 
     def variable(match: re.Match[str]) -> str:
         if match.group(1):
@@ -98,15 +100,19 @@ def expand(key: str, value: str, known: Mapping[str, str], run: Callable[[str], 
         name = match.group(2) or match.group(3)
         return os.environ.get(name, known.get(name, ""))
 
-    return _VARIABLE.sub(variable, value)
+    return _substitute_commands(key, _VARIABLE.sub(variable, value), run)
 
 
 def _substitute_commands(key: str, value: str, run: Callable[[str], str]) -> str:
     out, index = [], 0
     while (start := value.find("$(", index)) != -1:
         end = _closing_paren(value, start + 2)
-        if end == -1 or (start > 0 and value[start - 1] == "\\"):
+        if end == -1:
             break
+        if start > 0 and value[start - 1] == "\\":
+            out.append(value[index : start - 1] + value[start : end + 1])
+            index = end + 1
+            continue
         out.append(value[index:start])
         command = value[start + 2 : end]
         try:

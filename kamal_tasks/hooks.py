@@ -27,6 +27,15 @@ def hook_file(hooks_path: str | Path, name: str, root: Path) -> Path | None:
     return path if path.is_file() and os.access(path, os.X_OK) else None
 
 
+def shell_path(path: Path) -> str:
+    """The hook's path as a command: relative to the working directory when inside it."""
+    import shlex
+
+    absolute, cwd = path.resolve(), Path.cwd().resolve()
+    shown = absolute.relative_to(cwd) if absolute.is_relative_to(cwd) else absolute
+    return shlex.quote(str(shown))
+
+
 def run_hook(
     runner: Runner, hooks_path: str | Path, name: str, env: dict[str, str], root: Path
 ) -> bool:
@@ -38,7 +47,7 @@ def run_hook(
     if path is None:
         return False
     runner.output.info(f"Running the {name} hook...")
-    result = runner.local(str(path.relative_to(root)), env=env, warn=True)
+    result = runner.local(shell_path(path), env=env, warn=True)
     if not result.ok:
         raise HookFailed(name, result.output)
     return True

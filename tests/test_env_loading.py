@@ -177,11 +177,6 @@ def test_custom_run_function() -> None:
 # --- where we differ from Ruby dotenv (bugs) ----------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="env_loading.expand runs $(command) before expanding variables, so a command "
-    "cannot use values defined earlier in the file (Ruby dotenv expands variables first)",
-)
 def test_command_sees_variables_defined_earlier() -> None:
     assert parse_env_text("NAME=world\nGREETING=$(echo hello $NAME)\n") == {
         "NAME": "world",
@@ -189,11 +184,6 @@ def test_command_sees_variables_defined_earlier() -> None:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="env_loading.expand expands $VAR inside a command's output (it substitutes "
-    "commands first), so a secret containing '$' is mangled; Ruby dotenv leaves output alone",
-)
 def test_command_output_is_not_expanded_again(tmp_path: Path) -> None:
     write(tmp_path / "password.txt", "p@ss$word\n")
     assert parse_env_text("PASSWORD=$(cat password.txt)\n", cwd=tmp_path) == {
@@ -201,10 +191,5 @@ def test_command_output_is_not_expanded_again(tmp_path: Path) -> None:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="env_loading._substitute_commands stops at an escaped \\$(...): the backslash is "
-    "kept and later commands in the value are not run (Ruby dotenv gives '$(...)' and goes on)",
-)
 def test_escaped_command_is_literal_and_later_commands_still_run() -> None:
     assert parse_env_text("A=\\$(echo no) $(echo yes)\n") == {"A": "$(echo no) yes"}

@@ -135,12 +135,6 @@ def test_scripted_failure_in_a_dry_run(root: Path) -> None:
     assert str(raised.value) == "Hook `pre-build` failed:"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="hooks.run_hook runs path.relative_to(root): an absolute hooks_path (outside the "
-    "project) raises ValueError instead of running the hook",
-)
 def test_absolute_hooks_path(root: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     elsewhere = tmp_path_factory.mktemp("shared-hooks")
     hook = elsewhere / "pre-build"
@@ -151,12 +145,6 @@ def test_absolute_hooks_path(root: Path, tmp_path_factory: pytest.TempPathFactor
     assert (root / "ran.txt").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=HookFailed,
-    reason="hooks.run_hook checks <root>/<hooks_path>/<name> but runs the root-relative path "
-    "from the process working directory, so with cwd != root the hook is not found",
-)
 def test_hook_runs_from_root_when_cwd_differs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -183,12 +183,6 @@ def test_quiet_from_invoke_env_variable_hides_warnings(project: Path) -> None:
     assert quiet.stdout == loud.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tasks/__init__.py declares bool defaults (quiet: False, ...) in ns.configure, so "
-    "Invoke casts INVOKE_KAMAL_QUIET=false to True itself (any non-empty value but '0') "
-    "before options._coerce can read 'false' as False",
-)
 def test_quiet_false_from_invoke_env_variable_is_false(project: Path) -> None:
     (project / ".env").write_text("A=1\n")
     done = kamal(project, "config", "--version", "v1", INVOKE_KAMAL_QUIET="false")

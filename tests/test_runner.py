@@ -17,6 +17,7 @@ from kamal_tasks.runner import (
     DryRunner,
     Host,
     Result,
+    Runner,
     SshRunner,
     host_failure,
     responses,
@@ -36,10 +37,9 @@ def test_dry_run_prints_and_records_every_command() -> None:
     runner = DryRunner(output)
     results = runner.run(["h1", "h2"], "docker ps")
     runner.local("docker build .")
-    assert sorted(out.getvalue().splitlines()) == sorted(
-        ["[h1] docker ps", "[h2] docker ps", "[local] docker build ."]
-    )
-    assert sorted(runner.commands) == [
+    # a dry run goes host by host, so its plan reads in a stable order
+    assert out.getvalue() == "[h1] docker ps\n[h2] docker ps\n[local] docker build .\n"
+    assert runner.commands == [
         ("h1", "docker ps"),
         ("h2", "docker ps"),
         ("local", "docker build ."),
@@ -112,26 +112,62 @@ def test_dry_run_local_failure() -> None:
 # --- parallel steps -----------------------------------------------------------------------------
 
 
+class KamalErrorForTest(KamalError):
+    pass
+
+
+class ThreadHost(Host):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def run(self, command: str, *, warn: bool = False, stdin: str | None = None) -> Result:
+        return Result(self.name, command)
+
+
+class ThreadRunner(Runner):
+    """The base Runner's own parallel ``on()`` (as SshRunner uses it), with trivial hosts."""
+
+    def host(self, name: str) -> Host:
+        return ThreadHost(name)
+
+
 def test_on_runs_every_host_in_parallel() -> None:
-    runner = DryRunner(Output(QUIET, io.StringIO()), echo=False)
     barrier = threading.Barrier(3, timeout=5)
 
     def step(host: Host) -> str:
         barrier.wait()  # only passes when all three run at once
         return host.name.upper()
 
-    assert runner.on(["a", "b", "c"], step) == {"a": "A", "b": "B", "c": "C"}
+    for runner in (ThreadRunner(), DryRunner(echo=False, parallel=True)):
+        assert runner.on(["a", "b", "c"], step) == {"a": "A", "b": "B", "c": "C"}
+
+
+def test_dry_run_is_sequential_by_default() -> None:
+    runner = DryRunner(echo=False)
+    seen: list[str] = []
+
+    def step(host: Host) -> None:
+        seen.append(f"start {host.name}")
+        time.sleep(0.01)
+        seen.append(f"end {host.name}")
+
+    runner.on(["a", "b"], step)
+    assert seen == ["start a", "end a", "start b", "end b"]
 
 
 def test_on_runs_each_host_once() -> None:
     runner = DryRunner(Output(QUIET, io.StringIO()), echo=False)
     runner.run(["a", "b", "a"], "x")
-    assert sorted(runner.commands) == [("a", "x"), ("b", "x")]
+    assert runner.commands == [("a", "x"), ("b", "x")]
 
 
-def test_failure_waits_for_every_host_and_lists_all_failures() -> None:
+@pytest.mark.parametrize("parallel", [True, False], ids=["parallel", "sequential"])
+def test_failure_waits_for_every_host_and_lists_all_failures(parallel: bool) -> None:
     runner = DryRunner(
-        Output(QUIET, io.StringIO()), responses({"fail-fast": 3, "fail-late": 4}), echo=False
+        Output(QUIET, io.StringIO()),
+        responses({"fail-fast": 3, "fail-late": 4}),
+        echo=False,
+        parallel=parallel,
     )
     completed: list[str] = []
     started = time.monotonic()
@@ -147,7 +183,7 @@ def test_failure_waits_for_every_host_and_lists_all_failures() -> None:
             host.run("fail-late")
 
     with pytest.raises(HostsFailed) as raised:
-        runner.on(["slow", "fast", "late"], step)
+        runner.on(["fast", "slow", "late"], step)
     assert time.monotonic() - started >= 0.3
     assert completed == ["slow"]
     error = raised.value
@@ -157,8 +193,25 @@ def test_failure_waits_for_every_host_and_lists_all_failures() -> None:
         HostFailure("late", "fail-late", 4, ""),
     ]
     assert str(error) == (
-        "Failed on 2 host(s): fast, late\n  fast: exit 3: fail-fast\n  late: exit 4: fail-late"
+        "Failed on 2 host(s): fast, late\n"
+        "  fast: `fail-fast` exited 3\n"
+        "  late: `fail-late` exited 4"
     )
+
+
+def test_threads_finish_before_the_error_is_raised() -> None:
+    finished = threading.Event()
+
+    def step(host: Host) -> None:
+        if host.name == "bad":
+            raise KamalErrorForTest("early")
+        time.sleep(0.2)
+        finished.set()
+
+    with pytest.raises(HostsFailed) as raised:
+        ThreadRunner().on(["bad", "good"], step)
+    assert finished.is_set()
+    assert str(raised.value) == "Failed on 1 host(s): bad\n  bad: early"
 
 
 def test_failure_of_a_python_error_in_a_step() -> None:
@@ -206,14 +259,18 @@ def test_host_failure_from_each_kind_of_error() -> None:
     )
     nested = HostsFailed([HostFailure("x", "c", 2, "")])
     assert host_failure("h", nested, "last") == HostFailure(
-        "h", "last", None, "", reason="Failed on 1 host(s): x\n  x: exit 2: c"
+        "h", "last", None, "", reason="Failed on 1 host(s): x\n  x: `c` exited 2"
     )
 
 
 def test_host_failure_text() -> None:
     failure = HostFailure("h1", "docker start", 1, "a\nb\n")
-    assert str(failure) == "  h1: exit 1: docker start\n    a\n    b"
+    assert str(failure) == "  h1: `docker start` exited 1\n    a\n    b"
     assert str(HostFailure("h1", "", None, "", reason="Timeout")) == "  h1: Timeout"
+    assert str(HostFailure("h1", "docker pull x", None, "", reason="Line 1\nLine 2")) == (
+        "  h1: Line 1\n    Line 2\n    (while running: docker pull x)"
+    )
+    assert str(HostFailure("h1", "", None, "")) == "  h1: failed"
 
 
 def test_other_error_messages() -> None:

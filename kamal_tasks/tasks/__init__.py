@@ -27,7 +27,9 @@ ns.add_collection(Collection("lock", small.lock_status, small.lock_acquire, smal
 ns.add_collection(Collection("env", small.env_push, small.env_delete))
 ns.add_collection(Collection("server", small.server_exec, small.server_bootstrap))
 
-#: Defaults for ``kamal.*`` settings, so ``INVOKE_KAMAL_<NAME>`` variables are recognised.
+#: ``kamal.*`` settings, declared so ``INVOKE_KAMAL_<NAME>`` variables are recognised. All are
+#: None: Invoke would turn any env string but "0" into True for a boolean default, while
+#: ``Options.resolve`` reads "false"/"no"/"0" as False.
 #: Code reads every setting with its default too: a project's own ``configure({"kamal": ...})``
 #: replaces this whole mapping.
 ns.configure(
@@ -36,13 +38,13 @@ ns.configure(
             "destination": None,
             "hosts": None,
             "roles": None,
-            "primary": False,
+            "primary": None,
             "config_file": None,
-            "skip_hooks": False,
-            "verbose": False,
-            "quiet": False,
+            "skip_hooks": None,
+            "verbose": None,
+            "quiet": None,
             "version": None,
-            "dry_run": False,
+            "dry_run": None,
         }
     }
 )
