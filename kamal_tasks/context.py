@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kamal_tasks.errors import KamalError
-from kamal_tasks.options import COMMON_OPTIONS, Options
+from kamal_tasks.options import COMMON_OPTIONS, SHORT_FLAGS, Options
 from kamal_tasks.output import NORMAL, QUIET, VERBOSE, Output
 
 if TYPE_CHECKING:
@@ -194,9 +194,26 @@ def kamal_task(*args: Any, **task_kwargs: Any) -> Any:
         wrapper = _with_common_options(body)
         help_texts = {name: text for name, (_, text) in COMMON_OPTIONS.items()}
         help_texts.update(task_kwargs.pop("help", {}))
-        return task(wrapper, help=help_texts, **task_kwargs)
+        return task(wrapper, help=help_texts, klass=_kamal_task_class(), **task_kwargs)
 
     return decorate
+
+
+def _kamal_task_class() -> type:
+    """An Invoke ``Task`` giving the global options Kamal's short flags, the same on every task."""
+    from invoke import Task
+
+    class KamalTask(Task):
+        def arg_opts(self, name: str, default: Any, taken_names: set[str]) -> dict[str, Any]:
+            if name in COMMON_OPTIONS:
+                opts = super().arg_opts(name, default, set(taken_names) | {*name})
+                short = SHORT_FLAGS.get(name)
+                opts["names"] = [opts["names"][0], *([short] if short else [])]
+                return opts
+            reserved = set(taken_names) | set(SHORT_FLAGS.values())
+            return super().arg_opts(name, default, reserved)
+
+    return KamalTask
 
 
 def _with_common_options(body: Callable[..., Any]) -> Callable[..., Any]:

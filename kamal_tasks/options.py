@@ -20,6 +20,17 @@ COMMON_OPTIONS: dict[str, tuple[Any, str]] = {
     "dry_run": (False, "Print every command instead of running it; connect nowhere"),
 }
 
+#: Kamal's short flags for the global options (``-h`` stays Invoke's help).
+SHORT_FLAGS = {
+    "destination": "d",
+    "roles": "r",
+    "primary": "p",
+    "config_file": "c",
+    "skip_hooks": "H",
+    "verbose": "v",
+    "quiet": "q",
+}
+
 DEFAULT_CONFIG_FILE = "config/deploy.yml"
 
 

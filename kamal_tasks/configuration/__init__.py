@@ -324,6 +324,8 @@ class Config:
             if registry.get("password") is not None:
                 registry["password"] = REDACTED
             raw["registry"] = registry
+        if (raw.get("ssh") or {}).get("key_data"):
+            raw["ssh"] = {**raw["ssh"], "key_data": [REDACTED for _ in raw["ssh"]["key_data"]]}
         return {
             **raw,
             "version": self.version,

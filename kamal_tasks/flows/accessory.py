@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kamal_tasks.commands import accessory as accessory_commands
@@ -51,10 +52,12 @@ def upload_files(k: KamalContext, host: Host, accessory: Accessory) -> None:
         host.run(accessory_commands.chmod_file(remote))
 
 
-def each_host(k: KamalContext, name: str, build: object, *, warn: bool = False) -> None:
-    """Run ``build(accessory)``'s command on each selected accessory's hosts."""
+def each_host(
+    k: KamalContext, name: str, build: Callable[[Accessory], str], *, warn: bool = False
+) -> None:
+    """Run ``build(accessory)``'s command on each selected accessory's hosts; print output."""
     for accessory in selected(k, name):
-        command = build(accessory)  # type: ignore[operator]
+        command = build(accessory)
         results = k.runner.run(accessory.hosts, command, warn=warn)
         for host, result in results.items():
             if result.stdout.strip():

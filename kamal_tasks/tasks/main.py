@@ -139,9 +139,17 @@ def remove(k: KamalContext, yes: bool = False) -> None:
     """Remove Traefik, app, accessories and registry session from the servers."""
     from kamal_tasks.flows import removal
 
-    if not yes and input("This will remove all containers and images. Sure? [y/N] ") != "y":
-        raise KamalError("Not removed")
+    if not yes and not confirm("This will remove all containers and images. Sure? [y/N] "):
+        raise KamalError("Not removed (pass --yes to skip the question)")
     removal.remove_everything(k)
+
+
+def confirm(question: str) -> bool:
+    """Ask on the terminal; no terminal (or no answer) means no."""
+    try:
+        return input(question).strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
 
 
 def show(k: KamalContext, hosts: list[str], command: str, title: str) -> None:
