@@ -99,7 +99,7 @@ class Project:
             ) from None
         result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
         if check and result.returncode != 0:
-            raise AssertionError(f"`{' '.join(args)}` exited {result.returncode}\n{describe(result)}")
+            raise AssertionError(f"`{' '.join(args)}` failed: {describe(result)}")
         return result
 
     def start(self, *args: str, version: str | None = None) -> subprocess.Popen[str]:

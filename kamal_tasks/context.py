@@ -115,12 +115,11 @@ class KamalContext:
         """A runner for local commands that works before the configuration is loaded."""
         if self._runner is not None:
             return self._runner
-        from kamal_tasks.configuration.sections import Ssh, Sshkit
-        from kamal_tasks.runner import DryRunner, SshRunner
+        from kamal_tasks.runner import DryRunner, Runner
 
         if self.options.dry_run:
             return DryRunner(self.output)
-        return SshRunner(Ssh(), Sshkit(), self.c, self.output)
+        return Runner(self.output, self.c)
 
     def hook(self, name: str, *, runtime: float | None = None) -> bool:
         """Run hook ``name`` with the ``KAMAL_*`` variables, unless hooks are skipped."""

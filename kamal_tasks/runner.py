@@ -77,18 +77,23 @@ class Host:
 
 
 class Runner:
-    """Runs steps on hosts in parallel and local commands; subclasses say how."""
+    """Runs steps on hosts in parallel, and local commands through an Invoke context.
+
+    Subclasses say how to reach a host (``host()``); this base class reaches none, which is
+    all the ``pre-init`` hook needs before the configuration is loaded.
+    """
 
     dry_run = False
     #: Run steps on all hosts at once (a dry run goes host by host, for a readable plan).
     parallel = True
 
-    def __init__(self, output: Output | None = None) -> None:
+    def __init__(self, output: Output | None = None, context: Any = None) -> None:
         self.output = output or Output()
+        self.context = context
 
     def host(self, name: str) -> Host:
         """The handle for ``name``."""
-        raise NotImplementedError
+        raise NotImplementedError(f"this runner reaches no hosts ({name})")
 
     def on(self, hosts: Iterable[str], step: Callable[[Host], T]) -> dict[str, T]:
         """Run ``step`` on every host at once; wait for all; raise ``HostsFailed`` if any did."""
@@ -130,8 +135,23 @@ class Runner:
         warn: bool = False,
         stdin: str | None = None,
     ) -> Result:
-        """Run ``command`` on this machine."""
-        raise NotImplementedError
+        """Run ``command`` on this machine, through the Invoke context."""
+        self.output.command(LOCAL, command)
+        invoke_result = self.context.run(
+            command,
+            hide=True,
+            warn=True,
+            env=env or {},
+            pty=False,
+            in_stream=io.StringIO(stdin) if stdin is not None else False,
+        )
+        result = Result(
+            LOCAL, command, invoke_result.stdout, invoke_result.stderr, invoke_result.exited
+        )
+        self.output.command_output(LOCAL, result.output)
+        if not result.ok and not warn:
+            raise CommandFailed(result)
+        return result
 
     def close(self) -> None:
         """Close whatever connections are open."""
@@ -290,38 +310,12 @@ class SshRunner(Runner):
     """Runs steps over SSH: one reused Fabric connection per host."""
 
     def __init__(self, ssh: Ssh, sshkit: Sshkit, context: Any, output: Output | None = None):
-        super().__init__(output)
+        super().__init__(output, context)
         self.pool = ConnectionPool(ssh, sshkit)
-        self.context = context
         self.last_commands: dict[str, str] = {}
 
     def host(self, name: str) -> Host:
         return SshHost(self, name)
-
-    def local(
-        self,
-        command: str,
-        *,
-        env: dict[str, str] | None = None,
-        warn: bool = False,
-        stdin: str | None = None,
-    ) -> Result:
-        self.output.command(LOCAL, command)
-        invoke_result = self.context.run(
-            command,
-            hide=True,
-            warn=True,
-            env=env or {},
-            pty=False,
-            in_stream=io.StringIO(stdin) if stdin is not None else False,
-        )
-        result = Result(
-            LOCAL, command, invoke_result.stdout, invoke_result.stderr, invoke_result.exited
-        )
-        self.output.command_output(LOCAL, result.output)
-        if not result.ok and not warn:
-            raise CommandFailed(result)
-        return result
 
     def close(self) -> None:
         self.pool.close()

@@ -107,9 +107,22 @@ def prepare_assets(k: KamalContext, host: Host, version: str) -> None:
 
 
 def boot_host(k: KamalContext, host: Host, version: str, barrier: Barrier | None) -> None:
-    """Boot every selected role on one host, primary role first."""
-    for role in k.config.roles_on(host.name):
-        RoleBoot(k, host, role, version, barrier).run()
+    """Boot every selected role on one host, primary role first.
+
+    Whatever fails on a host of the primary role closes the barrier (unless another host
+    already opened it), so roles waiting elsewhere never block on a decision nobody makes.
+    """
+    roles = k.config.roles_on(host.name)
+    try:
+        for role in roles:
+            RoleBoot(k, host, role, version, barrier).run()
+    except Exception:
+        if barrier and any(role.primary for role in roles) and barrier.close():
+            primary = k.config.primary_role_name
+            k.output.host(
+                host.name, f"First {primary} container is unhealthy, stopping other roles"
+            )
+        raise
 
 
 def tag_latest(k: KamalContext, host: Host, version: str) -> None:
@@ -139,15 +152,16 @@ class RoleBoot:
     def container(self) -> str:
         return self.role.container_name(self.version)
 
+    started: bool = False
+
     def run(self) -> None:
         """Start the new version; behind the barrier, retire the old one."""
         old_version = self.rename_clashing_container()
         try:
             self.start_new_version()
         except Exception:
-            if self.barrier and self.role.primary and self.barrier.close():
-                self.say(f"First {self.role.name} container is unhealthy, stopping other roles")
-            self.stop_new_version()
+            if self.started:
+                self.stop_new_version()
             raise
         self.pass_barrier()
         if old_version:
@@ -173,6 +187,7 @@ class RoleBoot:
         if cord_id:
             host.run(cord.tie(cord.host_directory(config, role, cord_id)))
         host.run(app.run(config, role, host.name, version=self.version, cord_id=cord_id))
+        self.started = True
         self.say(f"Started {self.container}, waiting for it to be healthy...")
         try:
             self.poller().wait_for_healthy(

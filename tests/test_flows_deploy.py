@@ -1,0 +1,250 @@
+"""The top-level flows on the recording dry runner: the order of deploy's steps, redeploy,
+rollback and setup, and the lock released whatever happens."""
+
+from __future__ import annotations
+
+import io
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kamal_tasks.commands import app, builder, prune, server, traefik
+from kamal_tasks.configuration import Config
+from kamal_tasks.context import KamalContext
+from kamal_tasks.errors import HostsFailed
+from kamal_tasks.flows import deploy as flows
+from kamal_tasks.flows.dry_run import assume_success
+from kamal_tasks.options import Options
+from kamal_tasks.output import Output
+from kamal_tasks.runner import DryRunner, Responder
+
+HOSTS = ["1.1.1.1", "1.1.1.2", "1.1.1.3"]
+PRIMARY = "1.1.1.1"
+RAW: dict[str, Any] = {
+    "service": "app",
+    "image": "dhh/app",
+    "servers": {"web": HOSTS[:2], "workers": HOSTS[2:]},
+    "registry": {"server": "registry.example.com", "username": "user", "password": "pw"},
+    "builder": {"multiarch": False},
+    "env": {"secret": ["DB_PASSWORD"]},
+    "accessories": {"redis": {"image": "redis:7", "host": "1.1.1.9"}},
+}
+HOOKS = ("pre-build", "pre-deploy", "post-deploy", "docker-setup")
+LOGIN = 'docker login registry.example.com -u "user" --password-stdin'
+PULL = "docker pull registry.example.com/dhh/app:999"
+ENSURE_LOCKS = "mkdir -p .kamal/locks"
+RELEASE = "rm .kamal/locks/app/details && rm -r .kamal/locks/app"
+
+
+@pytest.fixture(autouse=True)
+def in_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Work from the project root, as the CLI does (hooks are shown relative to it)."""
+    monkeypatch.chdir(tmp_path)
+
+
+def make_k(
+    tmp_path: Path, responder: Responder | None = assume_success, *, version: str = "999"
+) -> tuple[KamalContext, DryRunner]:
+    hooks = tmp_path / ".kamal" / "hooks"
+    hooks.mkdir(parents=True, exist_ok=True)
+    for name in HOOKS:
+        (hooks / name).write_text("#!/bin/sh\n")
+        (hooks / name).chmod(0o755 | stat.S_IEXEC)
+    runner = DryRunner(Output(stream=io.StringIO(), errors=io.StringIO()), responder=responder,
+                       echo=False)  # fmt: skip
+    k = KamalContext(None, Options(), runner=runner, root=tmp_path)
+    values = {"DB_PASSWORD": "s3cr3t-db"}
+    k._config = Config(RAW, version=version, env_values=values)
+    k.env_values = values
+    k.sleep = lambda seconds: None
+    k.new_id = lambda: "abc123"
+    k.clock = lambda: datetime(2024, 1, 1, tzinfo=UTC)
+    k.__dict__["performer"] = "alice"
+    return k, runner
+
+
+def hook(name: str) -> tuple[str, str]:
+    return ("local", f".kamal/hooks/{name}")
+
+
+def first(runner: DryRunner, entry: tuple[str, str]) -> int:
+    assert entry in runner.commands, f"{entry} was not run"
+    return runner.commands.index(entry)
+
+
+def first_matching(runner: DryRunner, host: str, start: str) -> int:
+    found = [i for i, (h, c) in enumerate(runner.commands) if h == host and c.startswith(start)]
+    assert found, f"no {start!r} on {host}"
+    return found[0]
+
+
+def web_run(k: KamalContext, host: str = PRIMARY) -> tuple[str, str]:
+    role = k.config.role("web")
+    return (host, app.run(k.config, role, host, version=k.config.version, cord_id="abc123"))
+
+
+def test_deploy_runs_its_steps_in_order(tmp_path: Path) -> None:
+    k, runner = make_k(tmp_path)
+    flows.deploy(k)
+
+    config = k.config
+    steps = [
+        first(runner, ("local", LOGIN)),
+        first(runner, (PRIMARY, LOGIN)),
+        first(runner, hook("pre-build")),
+        first(runner, ("local", builder.push(config))),
+        first(runner, (PRIMARY, PULL)),
+        first(runner, ("1.1.1.3", PULL)),
+        first(runner, (PRIMARY, ENSURE_LOCKS)),
+        first_matching(runner, PRIMARY, "mkdir .kamal/locks/app && echo "),
+        first(runner, hook("pre-deploy")),
+        first(runner, (PRIMARY, traefik.start_or_run(config))),
+        first(runner, (PRIMARY, app.running_container_names(config, config.role("web")))),
+        first(runner, web_run(k)),
+        first(runner, ("1.1.1.3", app.tag_latest(config))),
+        first(runner, (PRIMARY, prune.stopped_containers(config))),
+        first(runner, ("1.1.1.3", prune.tagged_images(config))),
+        first(runner, (PRIMARY, RELEASE)),
+        first(runner, hook("post-deploy")),
+    ]
+    assert steps == sorted(steps)
+    assert runner.commands[-2:] == [(PRIMARY, RELEASE), hook("post-deploy")]
+    # every host logged in and pulled; traefik only on web hosts
+    for host in HOSTS:
+        assert LOGIN in runner.commands_on(host)
+        assert PULL in runner.commands_on(host)
+    assert traefik.start_or_run(config) not in runner.commands_on("1.1.1.3")
+    # the lock lives on the primary host only
+    assert [h for h, c in runner.commands if c in (ENSURE_LOCKS, RELEASE)] == [PRIMARY, PRIMARY]
+    # the deploy touches no accessory host
+    assert "1.1.1.9" not in {h for h, _ in runner.commands}
+
+
+def test_deploy_with_skip_push_pulls_without_building(tmp_path: Path) -> None:
+    k, runner = make_k(tmp_path)
+    flows.deploy(k, skip_push=True)
+
+    assert runner.commands_on("local") == [
+        ".kamal/hooks/pre-deploy",
+        ".kamal/hooks/post-deploy",
+    ]
+    assert hook("pre-build") not in runner.commands
+    for host in HOSTS:
+        assert runner.commands_on(host)[:3] == [LOGIN, PULL, builder.validate_image(k.config)]
+    assert first(runner, ("1.1.1.3", PULL)) < first(runner, (PRIMARY, ENSURE_LOCKS))
+
+
+def test_deploy_failing_boot_releases_the_lock_and_skips_the_rest(tmp_path: Path) -> None:
+    def responder(host: str, command: str) -> Any:
+        if "{{.State.Status}}" in command:
+            return "exited" if host == "1.1.1.2" else "running healthy"
+        return None
+
+    k, runner = make_k(tmp_path, responder)
+    with pytest.raises(HostsFailed) as caught:
+        flows.deploy(k)
+
+    assert caught.value.hosts == ["1.1.1.2"]
+    assert runner.commands[-1] == (PRIMARY, RELEASE)
+    assert hook("post-deploy") not in runner.commands
+    assert (PRIMARY, prune.stopped_containers(k.config)) not in runner.commands
+    assert (PRIMARY, app.tag_latest(k.config)) not in runner.commands
+
+
+def test_redeploy_skips_login_traefik_and_prune(tmp_path: Path) -> None:
+    k, runner = make_k(tmp_path)
+    flows.redeploy(k)
+
+    config = k.config
+    recorded = [command for _, command in runner.commands]
+    assert LOGIN not in recorded
+    assert traefik.start_or_run(config) not in recorded
+    assert prune.stopped_containers(config) not in recorded
+    assert prune.tagged_images(config) not in recorded
+    steps = [
+        first(runner, hook("pre-build")),
+        first(runner, ("local", builder.push(config))),
+        first(runner, ("1.1.1.3", PULL)),
+        first(runner, (PRIMARY, ENSURE_LOCKS)),
+        first(runner, hook("pre-deploy")),
+        first(runner, ("1.1.1.3", app.running_container_names(config, config.role("workers")))),
+        first(runner, web_run(k)),
+        first(runner, (PRIMARY, RELEASE)),
+        first(runner, hook("post-deploy")),
+    ]
+    assert steps == sorted(steps)
+
+
+def test_redeploy_with_skip_push(tmp_path: Path) -> None:
+    k, runner = make_k(tmp_path)
+    flows.redeploy(k, skip_push=True)
+    assert runner.commands_on("local") == [".kamal/hooks/pre-deploy", ".kamal/hooks/post-deploy"]
+    assert runner.commands_on(PRIMARY)[:2] == [PULL, builder.validate_image(k.config)]
+
+
+def rollback_responder(missing_on: set[str]) -> Responder:
+    def responder(host: str, command: str) -> Any:
+        if "--filter name=^app-" in command and "-998$ --quiet" in command:
+            if command.endswith("--quiet"):
+                return "" if host in missing_on else "c0ffee\n"
+        return assume_success(host, command)
+
+    return responder
+
+
+def test_rollback_to_a_missing_version_names_the_host_and_releases(tmp_path: Path) -> None:
+    k, runner = make_k(tmp_path, rollback_responder({"1.1.1.3"}), version="998")
+    with pytest.raises(flows.VersionUnavailable) as caught:
+        flows.rollback(k)
+
+    assert caught.value.hosts == ["1.1.1.3"]
+    assert "'998' is not available as a container on 1.1.1.3" in str(caught.value)
+    assert runner.commands[-1] == (PRIMARY, RELEASE)
+    recorded = [command for _, command in runner.commands]
+    assert not any(command.startswith("docker run") for command in recorded)
+    assert hook("pre-deploy") not in runner.commands
+    assert hook("post-deploy") not in runner.commands
+
+
+def test_rollback_boots_the_old_version_inside_the_lock(tmp_path: Path) -> None:
+    k, runner = make_k(tmp_path, rollback_responder(set()), version="998")
+    flows.rollback(k)
+
+    config = k.config
+    recorded = [command for _, command in runner.commands]
+    assert LOGIN not in recorded
+    assert not any(c.startswith(("docker pull", "docker build")) for c in recorded)
+    steps = [
+        first(runner, (PRIMARY, ENSURE_LOCKS)),
+        first(runner, ("1.1.1.3", app.container_id_for_version(config, config.role("workers")))),
+        first(runner, hook("pre-deploy")),
+        first(runner, web_run(k)),
+        first(runner, (PRIMARY, RELEASE)),
+        first(runner, hook("post-deploy")),
+    ]
+    assert steps == sorted(steps)
+    # the existing 998 container is moved aside before the new one is run
+    assert "docker rename app-web-998 app-web-998_replaced_abc123" in runner.commands_on(PRIMARY)
+
+
+def test_setup_bootstraps_pushes_env_boots_accessories_then_deploys(tmp_path: Path) -> None:
+    k, runner = make_k(tmp_path)
+    flows.setup(k)
+
+    steps = [
+        first(runner, (PRIMARY, server.docker_installed())),
+        first(runner, ("1.1.1.9", server.docker_installed())),
+        first(runner, hook("docker-setup")),
+        first(runner, (PRIMARY, "upload .kamal/env/roles/app-web.env <<< DB_PASSWORD=[REDACTED]")),
+        first_matching(runner, "1.1.1.9", "docker run --name app-redis"),
+        first(runner, ("local", LOGIN)),
+        first(runner, ("local", builder.push(k.config))),
+        first(runner, (PRIMARY, ENSURE_LOCKS)),
+        first(runner, web_run(k)),
+        first(runner, (PRIMARY, RELEASE)),
+    ]
+    assert steps == sorted(steps)
+    assert all("s3cr3t-db" not in command for _, command in runner.commands)
