@@ -228,14 +228,6 @@ def test_no_barrier_for_a_single_role(tmp_path: Path) -> None:
     assert boot.needs_barrier(k2) is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "flows/boot.py RoleBoot.run: rename_clashing_container() runs outside the try, so a "
-        "failing primary-role command there never closes the barrier and waiting roles "
-        "block forever"
-    ),
-)
 def test_primary_failing_before_start_still_closes_the_barrier(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -264,7 +256,7 @@ def test_primary_failing_before_start_still_closes_the_barrier(
     def run() -> None:
         try:
             boot.boot(k, VERSION)
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             outcome.append(error)
 
     thread = threading.Thread(target=run, daemon=True)
@@ -409,3 +401,24 @@ def test_stale_containers_beyond_the_newest_are_stopped(tmp_path: Path) -> None:
     ]
     assert runner.commands_on(WORKER) == [app.running_container_names(k.config, workers)]
     assert "Stopping stale container app-web-2" in messages.getvalue()
+
+
+# --- boot groups ----------------------------------------------------------------------------
+
+
+def test_boot_limit_boots_group_by_group_with_a_wait(tmp_path: Path) -> None:
+    raw = {
+        **ROLES_RAW,
+        "servers": {"web": [WEB, "1.1.1.2"], "workers": {"hosts": [WORKER], "cmd": "bin/jobs"}},
+        "boot": {"limit": 1, "wait": 6},
+    }
+    scripted = Scripted({f"app-web-{VERSION}": "running healthy"}, old="")
+    scripted.worker_at_barrier.set()
+    k, runner, sleeps, _ = make_k(tmp_path, raw, scripted, parallel=True)
+
+    boot.boot(k, VERSION)
+
+    assert boot.boot_groups(k) == [[WEB], ["1.1.1.2"], [WORKER]]
+    runs = [host for host, c in runner.commands if c.startswith("docker run --detach")]
+    assert runs == [WEB, "1.1.1.2", WORKER]
+    assert sleeps == [6, 6, 5]  # two waits between groups, then the worker's readiness_delay

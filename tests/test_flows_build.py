@@ -16,7 +16,7 @@ from kamal_tasks.errors import HostsFailed
 from kamal_tasks.flows import build
 from kamal_tasks.options import Options
 from kamal_tasks.output import Output
-from kamal_tasks.runner import DryRunner, Result, Responder, responses
+from kamal_tasks.runner import DryRunner, Responder, Result, responses
 
 HOSTS = ["1.1.1.1", "1.1.1.2", "1.1.1.3"]
 RAW: dict[str, Any] = {

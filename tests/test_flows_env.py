@@ -112,7 +112,10 @@ def test_planned_content_per_host(tmp_path: Path) -> None:
     files = env.planned_files(k)
     content = {host: {f.path: f.content for f in host_files} for host, host_files in files.items()}
     assert content == {
-        "1.1.1.1": {WEB_FILE: "DB_PASSWORD=s3cr3t-db\n", TRAEFIK_FILE: "TRAEFIK_TOKEN=s3cr3t-traefik\n"},
+        "1.1.1.1": {
+            WEB_FILE: "DB_PASSWORD=s3cr3t-db\n",
+            TRAEFIK_FILE: "TRAEFIK_TOKEN=s3cr3t-traefik\n",
+        },
         "1.1.1.2": {
             WEB_FILE: "DB_PASSWORD=s3cr3t-db\nCANARY_TOKEN=s3cr3t-canary\n",
             TRAEFIK_FILE: "TRAEFIK_TOKEN=s3cr3t-traefik\n",
