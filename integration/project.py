@@ -130,7 +130,7 @@ class Project:
     def fetch(self, host: str, path: str = "/version") -> str:
         """GET ``path`` from the newest running web container of this service on ``host``."""
         filters = (f"label=service={self.service}", "label=role=web")
-        return self.sandbox.fetch(host, path, filters=filters)
+        return fetch(self.sandbox, host, path, filters)
 
     def lock_status(self) -> str:
         """What ``lock.status`` prints."""
@@ -197,11 +197,49 @@ def make_project(
 
 
 # ------------------------------------------------------------------ server helpers
+#: The exit status travels in the output, so a run whose output was lost can be told apart.
+_TRAILER = "__exit_status="
+
+
+def server_run(sandbox: Sandbox, host: str, command: str, attempts: int = 5) -> tuple[int, str]:
+    """``sandbox.server_exec`` that survives lost output; for read-only commands only.
+
+    docker-py's ``exec_run`` now and then returns exit 0 with *empty* output when the
+    command finishes quickly while the machine is busy (docker/docker-py#2042; seen here
+    about once in 200 concurrent calls). The command prints its exit status last; a run
+    whose output lacks it is repeated.
+    """
+    wrapped = f"{{ {command}\n}} 2>&1; printf '\\n{_TRAILER}%s\\n' $?"
+    for _ in range(attempts):
+        _, output = sandbox.server_exec(host, wrapped)
+        body, found, status = output.rpartition(_TRAILER)
+        if found:
+            return int(status.strip()), body.removesuffix("\n")
+        time.sleep(0.1)
+    raise AssertionError(f"{host}: no output from `{command}` in {attempts} attempts")
+
+
 def checked_exec(sandbox: Sandbox, host: str, command: str) -> str:
-    """``server_exec`` that fails the test on a non-zero exit; returns the output."""
-    code, output = sandbox.server_exec(host, command)
+    """``server_run`` that fails the test on a non-zero exit; returns the output."""
+    code, output = server_run(sandbox, host, command)
     assert code == 0, f"{host}: `{command}` exited {code}: {output}"
     return output
+
+
+def fetch(sandbox: Sandbox, host: str, path: str, filters: Iterable[str]) -> str:
+    """GET ``path`` on :3000 of the newest running container matching ``filters`` on ``host``.
+
+    Like ``Sandbox.fetch``, through ``server_run`` (robust against lost exec output).
+    """
+    flags = " ".join(f"--filter {shlex.quote(f)}" for f in [*filters, "status=running"])
+    ids = checked_exec(sandbox, host, f"docker ps -q {flags}").split()
+    assert ids, f"{host}: no running container matches {flags}"
+    template = "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}"
+    ips = inspect(sandbox, host, ids[0], template).split()
+    assert ips, f"{host}: container {ids[0]} has no network address"
+    code, body = server_run(sandbox, host, f"curl -fsS --max-time 5 http://{ips[0]}:3000{path}")
+    assert code == 0, f"{host}: GET {path} from {ips[0]} failed: {body}"
+    return body
 
 
 def list_containers(sandbox: Sandbox, host: str, *filters: str, running: bool = True) -> list[str]:

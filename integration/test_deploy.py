@@ -22,6 +22,7 @@ from integration.project import (
     inspect,
     list_containers,
     make_project,
+    server_run,
 )
 
 SERVICE = "e2edeploy"
@@ -90,7 +91,7 @@ class AssetWatcher:
     def _watch(self) -> None:
         volume = f"/root/.kamal/assets/volumes/{self.old}/v2.css"
         while not self._stop.is_set() and not self.served_by_old:
-            code, _ = self.sandbox.server_exec(
+            code, _ = server_run(self.sandbox,
                 self.host,
                 f"docker exec {self.old} wget -qO- http://localhost:3000/assets/v2.css "
                 f"&& test -f {volume}",
@@ -141,7 +142,7 @@ def test_setup_installs_nothing_new_pushes_env_and_boots_v1(
         assert project.fetch(host, "/version") == "v1"
         assert project.fetch(host, "/assets/v1.css") == "/* v1 */"
     lock_dir = f"/root/.kamal/locks/{SERVICE}"
-    code, _ = project.sandbox.server_exec(project.sandbox.hosts[0], f"test -e {lock_dir}")
+    code, _ = server_run(project.sandbox, project.sandbox.hosts[0], f"test -e {lock_dir}")
     assert code != 0, "the deploy lock must be released after a deploy"
 
 
@@ -294,7 +295,7 @@ def test_rollback_to_an_unknown_version_fails_cleanly(project: Project, rolled_b
 def test_env_delete_removes_the_env_files(project: Project, rolled_back: str) -> None:
     project.kamal("env.delete", version="v1")
     for host in project.sandbox.hosts:
-        code, output = project.sandbox.server_exec(
+        code, output = server_run(project.sandbox,
             host, f"test -e {ROLE_ENV_FILE} || test -e {TRAEFIK_ENV_FILE}"
         )
         assert code != 0, f"{host}: env files still there"

@@ -57,3 +57,7 @@ def test_commands():
     assert env_files.make_env_directory(path) == "mkdir -p .kamal/env/roles"
     assert env_files.protect(path) == "chmod 400 .kamal/env/roles/app-web.env"
     assert env_files.remove(path) == "rm -f .kamal/env/roles/app-web.env"
+
+
+def test_exists_tests_for_a_regular_file():
+    assert env_files.exists(".kamal/env/roles/app-web.env") == "test -f .kamal/env/roles/app-web.env"

@@ -231,6 +231,8 @@ def test_no_barrier_for_a_single_role(tmp_path: Path) -> None:
 def test_primary_failing_before_start_still_closes_the_barrier(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Regression: a primary-role failure before ``docker run`` (here the clash lookup) must
+    close the barrier too, or the waiting roles block forever."""
     barriers: list[boot.Barrier] = []
 
     class Recorded(boot.Barrier):
@@ -250,7 +252,7 @@ def test_primary_failing_before_start_still_closes_the_barrier(
             return "running"
         return None
 
-    k, _, _, _ = make_k(tmp_path, ROLES_RAW, responder, parallel=False)
+    k, runner, _, _ = make_k(tmp_path, ROLES_RAW, responder, parallel=False)
     outcome: list[BaseException] = []
 
     def run() -> None:
@@ -261,13 +263,16 @@ def test_primary_failing_before_start_still_closes_the_barrier(
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    thread.join(1)
+    thread.join(5)
     stuck = thread.is_alive()
     for barrier in barriers:  # unblock the worker so the thread can end
         barrier.close()
     thread.join(3)
     assert not stuck, "the worker blocked at a barrier nobody decides"
     assert isinstance(outcome[0], HostsFailed)
+    assert outcome[0].hosts == [WEB, WORKER]
+    assert stop_of(k, "workers", VERSION) in runner.commands_on(WORKER)
+    assert stop_of(k, "workers", OLD) not in runner.commands_on(WORKER)
 
 
 # --- exited containers, rename, cord --------------------------------------------------------

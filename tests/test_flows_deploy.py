@@ -16,6 +16,7 @@ from kamal_tasks.configuration import Config
 from kamal_tasks.context import KamalContext
 from kamal_tasks.errors import HostsFailed
 from kamal_tasks.flows import deploy as flows
+from kamal_tasks.flows import env
 from kamal_tasks.flows.dry_run import assume_success
 from kamal_tasks.options import Options
 from kamal_tasks.output import Output
@@ -132,9 +133,37 @@ def test_deploy_with_skip_push_pulls_without_building(tmp_path: Path) -> None:
         ".kamal/hooks/post-deploy",
     ]
     assert hook("pre-build") not in runner.commands
-    for host in HOSTS:
-        assert runner.commands_on(host)[:3] == [LOGIN, PULL, builder.validate_image(k.config)]
+    for host, role in zip(HOSTS, ("web", "web", "workers"), strict=True):
+        assert runner.commands_on(host)[:4] == [
+            f"test -f .kamal/env/roles/app-{role}.env",
+            LOGIN,
+            PULL,
+            builder.validate_image(k.config),
+        ]
     assert first(runner, ("1.1.1.3", PULL)) < first(runner, (PRIMARY, ENSURE_LOCKS))
+
+
+@pytest.mark.parametrize("flow", [flows.deploy, flows.redeploy])
+def test_missing_env_file_stops_before_anything_changes(tmp_path: Path, flow: Any) -> None:
+    def responder(host: str, command: str) -> Any:
+        if host == "1.1.1.3" and command == "test -f .kamal/env/roles/app-workers.env":
+            return 1
+        return assume_success(host, command)
+
+    k, runner = make_k(tmp_path, responder)
+    with pytest.raises(env.EnvFilesMissing) as caught:
+        flow(k)
+
+    assert caught.value.missing == {"1.1.1.3": [".kamal/env/roles/app-workers.env"]}
+    assert "1.1.1.3: .kamal/env/roles/app-workers.env" in str(caught.value)
+    # only the checks ran: no login, build, pull, lock or hook
+    assert sorted(runner.commands) == sorted(
+        [
+            (PRIMARY, "test -f .kamal/env/roles/app-web.env"),
+            ("1.1.1.2", "test -f .kamal/env/roles/app-web.env"),
+            ("1.1.1.3", "test -f .kamal/env/roles/app-workers.env"),
+        ]
+    )
 
 
 def test_deploy_failing_boot_releases_the_lock_and_skips_the_rest(tmp_path: Path) -> None:
@@ -182,7 +211,11 @@ def test_redeploy_with_skip_push(tmp_path: Path) -> None:
     k, runner = make_k(tmp_path)
     flows.redeploy(k, skip_push=True)
     assert runner.commands_on("local") == [".kamal/hooks/pre-deploy", ".kamal/hooks/post-deploy"]
-    assert runner.commands_on(PRIMARY)[:2] == [PULL, builder.validate_image(k.config)]
+    assert runner.commands_on(PRIMARY)[:3] == [
+        "test -f .kamal/env/roles/app-web.env",
+        PULL,
+        builder.validate_image(k.config),
+    ]
 
 
 def rollback_responder(missing_on: set[str]) -> Responder:

@@ -69,3 +69,8 @@ def protect(path: str) -> str:
 def remove(path: str) -> str:
     """``rm -f path`` (also run before rewriting a file left read-only by ``protect``)."""
     return join("rm", "-f", path)
+
+
+def exists(path: str) -> str:
+    """``test -f path``: succeeds when the env file is there."""
+    return join("test", "-f", path)

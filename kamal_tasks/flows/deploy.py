@@ -31,6 +31,7 @@ class VersionUnavailable(KamalError):
 def deploy(k: KamalContext, *, skip_push: bool = False) -> None:
     """Log in, build and push (or pull), then inside the lock: Traefik, boot, prune."""
     version = k.config.version
+    env.check_present(k)
     build.login(k, local=not skip_push)
     build.pull(k) if skip_push else build.deliver(k)
     with lock.held(k, f"Deploying {version}"):
@@ -46,6 +47,7 @@ def deploy(k: KamalContext, *, skip_push: bool = False) -> None:
 def redeploy(k: KamalContext, *, skip_push: bool = False) -> None:
     """Build and push (or pull) and boot: no login, Traefik or prune."""
     version = k.config.version
+    env.check_present(k)
     build.pull(k) if skip_push else build.deliver(k)
     with lock.held(k, f"Redeploying {version}"):
         k.hook("pre-deploy")

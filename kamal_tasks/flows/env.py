@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kamal_tasks.commands import env_files
+from kamal_tasks.errors import KamalError
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration.env import Env
@@ -90,3 +91,29 @@ def delete(k: KamalContext) -> None:
         dict.fromkeys([*config.hosts, *(h for a in config.accessories.values() for h in a.hosts)])
     )
     k.runner.on(hosts, remove)
+
+
+@dataclass
+class EnvFilesMissing(KamalError):
+    """Role env files that a deploy needs are not on some hosts."""
+
+    missing: dict[str, list[str]]
+
+    def __str__(self) -> str:
+        lines = [f"  {host}: {', '.join(paths)}" for host, paths in self.missing.items()]
+        return "\n".join(["Env files are missing (run `inv env.push` first):", *lines])
+
+
+def check_present(k: KamalContext) -> None:
+    """Fail before anything changes when a role's env file is missing on one of its hosts."""
+    config = k.config
+
+    def missing_on(host: Host) -> list[str]:
+        paths = [env_files.role_env_file(config, role) for role in config.roles_on(host.name)]
+        return [path for path in paths if not host.run(env_files.exists(path), warn=True).ok]
+
+    missing = {
+        host: paths for host, paths in k.runner.on(config.hosts, missing_on).items() if paths
+    }
+    if missing:
+        raise EnvFilesMissing(missing)
