@@ -127,3 +127,12 @@ def test_status_is_none_when_free(tmp_path: Path) -> None:
     k, runner, _ = make_k(tmp_path, responses({re.escape(STATUS): 1}))
     assert lock.status(k) is None
     assert runner.commands == [(PRIMARY, STATUS)]
+
+
+def test_a_failed_release_after_a_successful_block_is_the_error(tmp_path: Path) -> None:
+    k, _, _ = make_k(tmp_path, responses({r"^rm \.kamal/locks/app/details": 1}))
+
+    with pytest.raises(HostsFailed) as raised, lock.held(k, "msg"):
+        pass
+
+    assert raised.value.hosts == ["1.1.1.1"]

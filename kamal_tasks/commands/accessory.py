@@ -9,12 +9,13 @@ from kamal_tasks.commands import env_files
 from kamal_tasks.commands.base import (
     argumentize,
     docker,
+    grep_filter,
     join,
     logging_args,
+    logs_options,
     make_directory,
     optionize,
     pipe,
-    quote,
 )
 
 if TYPE_CHECKING:
@@ -125,13 +126,12 @@ def logs(
         docker(
             "logs",
             accessory.service,
-            ["--since", quote(since)] if since else None,
-            ["--tail", lines] if lines is not None else None,
+            *logs_options(since, lines),
             "--timestamps",
             "--follow" if follow else None,
             "2>&1",
         ),
-        join("grep", quote(grep), grep_options) if grep else None,
+        grep_filter(grep, grep_options),
     )
 
 

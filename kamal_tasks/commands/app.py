@@ -9,8 +9,10 @@ from kamal_tasks.commands import assets, cord, env_files
 from kamal_tasks.commands.base import (
     argumentize,
     docker,
+    grep_filter,
     join,
     logging_args,
+    logs_options,
     optionize,
     pipe,
     quote,
@@ -260,13 +262,12 @@ def logs(
             docker(
                 "logs",
                 "--timestamps",
-                ["--since", quote(since)] if since else None,
-                ["--tail", lines] if lines is not None else None,
+                *logs_options(since, lines),
                 "--follow" if follow else None,
                 "2>&1",
             )
         ),
-        join("grep", quote(grep), grep_options) if grep else None,
+        grep_filter(grep, grep_options),
     )
 
 

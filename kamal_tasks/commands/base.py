@@ -122,3 +122,16 @@ def utc_timestamp(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def logs_options(since: str | None, lines: int | None) -> list[Any]:
+    """``--since``/``--tail`` options of ``docker logs`` (absent ones dropped)."""
+    return [
+        ["--since", quote(since)] if since else None,
+        ["--tail", lines] if lines is not None else None,
+    ]
+
+
+def grep_filter(grep: str | None, grep_options: str | None = None) -> str | None:
+    """``grep PATTERN [OPTIONS]`` to pipe logs through, when a pattern is given."""
+    return join("grep", quote(grep), grep_options) if grep else None

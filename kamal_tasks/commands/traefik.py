@@ -8,11 +8,11 @@ from kamal_tasks.commands.base import (
     any_of,
     argumentize,
     docker,
-    join,
+    grep_filter,
     logging_args,
+    logs_options,
     optionize,
     pipe,
-    quote,
 )
 
 if TYPE_CHECKING:
@@ -86,13 +86,12 @@ def logs(
         docker(
             "logs",
             CONTAINER_NAME,
-            ["--since", quote(since)] if since else None,
-            ["--tail", lines] if lines is not None else None,
+            *logs_options(since, lines),
             "--timestamps",
             "--follow" if follow else None,
             "2>&1",
         ),
-        join("grep", quote(grep), grep_options) if grep else None,
+        grep_filter(grep, grep_options),
     )
 
 

@@ -47,12 +47,18 @@ def status(k: KamalContext) -> str | None:
 
 @contextmanager
 def held(k: KamalContext, message: str = "Automatic deploy lock") -> Iterator[None]:
-    """Hold the lock for the block; release it on every way out, errors included."""
+    """Hold the lock for the block; release it on every way out, errors included.
+
+    When the block failed, a failure to release is reported and the block's error goes on;
+    when it succeeded, a failure to release is the error.
+    """
     acquire(k, message)
     try:
         yield
-    finally:
+    except BaseException:
         try:
             release(k)
-        except KamalError as error:  # reported; the deploy's own error (if any) goes on
+        except KamalError as error:
             k.output.error(f"Could not release the deploy lock: {error}")
+        raise
+    release(k)
