@@ -136,6 +136,12 @@ class Project:
         """What ``lock.status`` prints."""
         return self.kamal("lock.status", version="any").stdout
 
+    def lock_directory_exists(self) -> bool:
+        """Whether ``.kamal/locks/<service>`` exists on the primary (first) host."""
+        primary = self.sandbox.hosts[0]
+        code, _ = server_run(self.sandbox, primary, f"test -d /root/.kamal/locks/{self.service}")
+        return code == 0
+
     def exec(self, host: str, command: str) -> str:
         """Run a shell command on a server; fail the test if it fails."""
         return checked_exec(self.sandbox, host, command)

@@ -248,9 +248,6 @@ def _command_names(body: Callable[..., Any]) -> tuple[str, str | None]:
     name = body.__name__.rstrip("_").replace("_", "-")
     if module in ("main", "__main__", "tasks"):
         return name, None
-    if module == "small":
-        command, _, subcommand = name.partition("-")
-        return command, subcommand
     return module, name
 
 

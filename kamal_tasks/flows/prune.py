@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 def containers(k: KamalContext, retain: int | None = None) -> None:
     """Remove stopped app containers, keeping the newest ``retain``."""
     config = k.config
-    keep = retain if retain is not None else config.retain_containers
+    keep = int(retain) if retain is not None else config.retain_containers
     k.runner.run(config.hosts, prune_commands.stopped_containers(config, retain=keep))
 
 

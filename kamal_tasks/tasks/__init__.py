@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from invoke import Collection
 
-from kamal_tasks.tasks import accessory, app, build, main, small, traefik
+from kamal_tasks.tasks import (
+    accessory,
+    app,
+    build,
+    env,
+    lock,
+    main,
+    prune,
+    registry,
+    server,
+    traefik,
+)
 
 ns = Collection()
 for _task in (
@@ -17,15 +28,8 @@ for _task in (
 ):  # fmt: skip
     ns.add_task(_task)
 
-ns.add_collection(Collection.from_module(app), name="app")
-ns.add_collection(Collection.from_module(build), name="build")
-ns.add_collection(Collection.from_module(accessory), name="accessory")
-ns.add_collection(Collection.from_module(traefik), name="traefik")
-ns.add_collection(Collection("prune", small.prune_all, small.prune_containers, small.prune_images))
-ns.add_collection(Collection("registry", small.registry_login, small.registry_logout))
-ns.add_collection(Collection("lock", small.lock_status, small.lock_acquire, small.lock_release))
-ns.add_collection(Collection("env", small.env_push, small.env_delete))
-ns.add_collection(Collection("server", small.server_exec, small.server_bootstrap))
+for _module in (app, build, accessory, traefik, prune, registry, lock, env, server):
+    ns.add_collection(Collection.from_module(_module), name=_module.__name__.rsplit(".", 1)[-1])
 
 #: ``kamal.*`` settings, declared so ``INVOKE_KAMAL_<NAME>`` variables are recognised. All are
 #: None: Invoke would turn any env string but "0" into True for a boolean default, while

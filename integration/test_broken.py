@@ -1,0 +1,105 @@
+"""A v2 that never turns healthy: the deploy fails, the barrier holds, v1 keeps serving.
+
+web on h1 and h2, workers on h3. v1 is the demo app; v2 is built from
+``integration/apps/broken`` (another builder context), which runs but never answers ``/up``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from integration.harness import Sandbox
+from integration.project import (
+    BROKEN_APP,
+    Project,
+    checked_exec,
+    describe,
+    make_project,
+    no_traceback,
+)
+
+SERVICE = "e2ebroken"
+
+
+@pytest.fixture(scope="module")
+def project(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """Clean servers; web on h1, h2; workers on h3; v1 deployed with ``setup``."""
+    sandbox.reset_servers()
+    h1, h2, h3 = sandbox.hosts
+    project = make_project(
+        tmp_path_factory.mktemp("broken"), sandbox, SERVICE,
+        {"web": [h1, h2], "workers": {"hosts": [h3], "cmd": "sleep 100000"}},
+    )  # fmt: skip
+    project.kamal("setup", version="v1")
+    return project
+
+
+@pytest.fixture(scope="module")
+def failed(project: Project) -> subprocess.CompletedProcess[str]:
+    """``deploy --version v2`` with the builder pointed at the broken app."""
+    dockerfile = str(BROKEN_APP / "Dockerfile")
+    project.config["builder"] = {
+        "multiarch": False, "context": str(BROKEN_APP), "dockerfile": dockerfile,
+    }  # fmt: skip
+    project.write()
+    project.clear_hook_log()
+    return project.kamal("deploy", version="v2", check=False)
+
+
+def test_the_deploy_fails_cleanly_naming_the_hosts(project: Project, failed: object) -> None:
+    h1, h2, h3 = project.sandbox.hosts
+    assert failed.returncode == 1, describe(failed)
+    assert no_traceback(failed), describe(failed)
+    error = failed.stderr.split("ERROR:", 1)[-1]
+    assert "ERROR:" in failed.stderr, describe(failed)
+    for host in (h1, h2, h3):
+        assert host in error, f"{host} not named in the error:\n{error}"
+    assert f"{SERVICE}-web-v2" in error
+    assert f"First web container is unhealthy, not booting workers on {h3}" in error
+    assert "post-deploy" not in {r["hook"] for r in project.hook_records()}
+
+
+def test_the_error_shows_the_new_containers_logs_and_health(
+    project: Project, failed: object
+) -> None:
+    error = failed.stderr.split("ERROR:", 1)[-1]
+    assert f"Logs of {SERVICE}-web-v2" in error
+    assert "broken app: running, never serving /up" in error
+    assert "Health:" in error and "unhealthy" in error
+
+
+def test_web_still_serves_v1_and_no_v2_container_runs(project: Project, failed: object) -> None:
+    h1, h2, h3 = project.sandbox.hosts
+    for host in (h1, h2):
+        assert project.running_versions(host, "web") == ["v1"]
+        assert project.fetch(host, "/version") == "v1"
+    for host in (h1, h2, h3):
+        running = project.containers(host)
+        assert not [name for name in running if name.endswith("-v2")], f"{host}: {running}"
+
+
+def test_the_barrier_held_workers_still_run_v1(project: Project, failed: object) -> None:
+    h3 = project.sandbox.hosts[2]
+    assert project.running_versions(h3, "workers") == ["v1"]
+    top = checked_exec(project.sandbox, h3, f"docker top {SERVICE}-workers-v1")
+    assert "sleep 100000" in top
+
+
+def test_the_lock_is_released(project: Project, failed: object) -> None:
+    assert "There is no deploy lock" in project.lock_status()
+    assert not project.lock_directory_exists()
+
+
+def test_a_fixed_deploy_goes_through_afterwards(project: Project, failed: object) -> None:
+    """With the lock free and v1 intact, deploying a good v3 works on every role."""
+    project.config["builder"] = {
+        "multiarch": False, "context": "app", "dockerfile": "app/Dockerfile",
+    }  # fmt: skip
+    project.write()
+    project.kamal("deploy", version="v3")
+    h1, h2, h3 = project.sandbox.hosts
+    for host in (h1, h2):
+        assert project.running_versions(host, "web") == ["v3"]
+    assert project.running_versions(h3, "workers") == ["v3"]
