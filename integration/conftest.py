@@ -45,3 +45,12 @@ def sandbox() -> Iterator[object]:
     yield box
     if os.environ.get("KAMAL_SANDBOX_KEEP") != "1":
         box.down()
+
+
+@pytest.fixture(scope="module")
+def clean_servers(sandbox: object) -> Iterator[object]:
+    """The sandbox with every server emptied before and after the module (containers,
+    volumes, ``/root/.kamal``), so modules neither see nor leave each other's deploys."""
+    sandbox.reset_servers()
+    yield sandbox
+    sandbox.reset_servers()

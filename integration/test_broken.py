@@ -24,13 +24,14 @@ SERVICE = "e2ebroken"
 
 
 @pytest.fixture(scope="module")
-def project(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Project:
+def project(clean_servers: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Project:
     """Clean servers; web on h1, h2; workers on h3; v1 deployed with ``setup``."""
-    sandbox.reset_servers()
+    sandbox = clean_servers
     h1, h2, h3 = sandbox.hosts
     project = make_project(
         tmp_path_factory.mktemp("broken"), sandbox, SERVICE,
         {"web": [h1, h2], "workers": {"hosts": [h3], "cmd": "sleep 100000"}},
+        stop_wait_time=2,  # `sleep` as PID 1 ignores SIGTERM: don't wait docker's 10 s for it
     )  # fmt: skip
     project.kamal("setup", version="v1")
     return project
@@ -85,6 +86,22 @@ def test_the_barrier_held_workers_still_run_v1(project: Project, failed: object)
     assert project.running_versions(h3, "workers") == ["v1"]
     top = checked_exec(project.sandbox, h3, f"docker top {SERVICE}-workers-v1")
     assert "sleep 100000" in top
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="library bug (reported): a non-primary role starts its new container before the "
+    "barrier opens; Kamal 1.x (reference 5) has waiting roles not boot at all",
+)
+def test_waiting_roles_never_start_a_new_container_while_web_is_unhealthy(
+    project: Project, failed: object
+) -> None:
+    """Workers queue at the barrier *before* booting: with web v2 unhealthy no v2 worker runs,
+    not even briefly (Kamal: "First web container is unhealthy, not booting workers")."""
+    h3 = project.sandbox.hosts[2]
+    assert project.containers(h3, f"name=^{SERVICE}-workers-v2$", running=False) == []
+    audit = checked_exec(project.sandbox, h3, f"cat /root/.kamal/{SERVICE}-audit.log")
+    assert '[workers] "Booted app version v2"' not in audit
 
 
 def test_the_lock_is_released(project: Project, failed: object) -> None:

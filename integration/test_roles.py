@@ -14,13 +14,14 @@ SERVICE = "e2eroles"
 
 
 @pytest.fixture(scope="module")
-def project(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Project:
+def project(clean_servers: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Project:
     """Clean servers; web on h1 and h2, workers (``sleep 100000``) on h3."""
-    sandbox.reset_servers()
+    sandbox = clean_servers
     h1, h2, h3 = sandbox.hosts
     return make_project(
         tmp_path_factory.mktemp("roles"), sandbox, SERVICE,
         {"web": [h1, h2], "workers": {"hosts": [h3], "cmd": "sleep 100000"}},
+        stop_wait_time=2,  # `sleep` as PID 1 ignores SIGTERM: don't wait docker's 10 s for it
     )  # fmt: skip
 
 
