@@ -254,8 +254,20 @@ class Sandbox:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         if not self.ssh_key_path.exists():
             _say(f"generating SSH key {self.ssh_key_path}")
-            _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "kamal-sandbox",
-                  "-f", str(self.ssh_key_path)])
+            _run(
+                [
+                    "ssh-keygen",
+                    "-q",
+                    "-t",
+                    "ed25519",
+                    "-N",
+                    "",
+                    "-C",
+                    "kamal-sandbox",
+                    "-f",
+                    str(self.ssh_key_path),
+                ]
+            )
         self.ssh_key_path.chmod(0o600)
         return self.ssh_key_path
 
@@ -338,9 +350,8 @@ class Sandbox:
         except NotFound:
             return None
         wanted_env = {f"{key}={value}" for key, value in env.items()}
-        if (
-            container.attrs["Image"] == self.client.images.get(image).id
-            and wanted_env <= set(container.attrs["Config"]["Env"] or [])
+        if container.attrs["Image"] == self.client.images.get(image).id and wanted_env <= set(
+            container.attrs["Config"]["Env"] or []
         ):
             return container
         _say(f"replacing outdated {name}")
@@ -521,8 +532,14 @@ def _build_debian_base(client: docker.DockerClient, rebuild: bool, state_dir: Pa
     _say(f"debootstrapping Debian bookworm from {mirror} (about a minute)")
     log_path = state_dir / "debootstrap.log"
     with _temp_dir("debootstrap-") as rootfs, open(log_path, "w") as log:
-        argv = ["debootstrap", "--variant=minbase", f"--include={DEBOOTSTRAP_PACKAGES}",
-                "bookworm", str(rootfs), mirror]
+        argv = [
+            "debootstrap",
+            "--variant=minbase",
+            f"--include={DEBOOTSTRAP_PACKAGES}",
+            "bookworm",
+            str(rootfs),
+            mirror,
+        ]
         if subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT).returncode != 0:
             tail = log_path.read_text(errors="replace")[-2000:]
             raise SandboxError(f"debootstrap failed (full log: {log_path}):\n{tail}")
@@ -553,9 +570,7 @@ def _trim_rootfs(rootfs: Path) -> None:
             file.unlink()
 
 
-def _import_rootfs(
-    client: docker.DockerClient, rootfs: Path, tag: str, changes: list[str]
-) -> None:
+def _import_rootfs(client: docker.DockerClient, rootfs: Path, tag: str, changes: list[str]) -> None:
     """Stream ``tar -C rootfs -c .`` into the engine as image ``tag`` (like docker import)."""
     repository, _, version = tag.rpartition(":")
     tar = subprocess.Popen(
@@ -597,4 +612,3 @@ def _temp_dir(prefix: str) -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
-

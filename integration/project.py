@@ -35,10 +35,16 @@ HOOK_VARIABLES = (
 CLI_TIMEOUT = 240
 
 #: Each hook appends one tab-separated line: ``hook=NAME<TAB>KAMAL_X=value...``.
-HOOK_SCRIPT = "#!/bin/sh\n" + "printf '%s" + "\\t%s=%s" * len(HOOK_VARIABLES) + "\\n' " + (
-    '"hook=$(basename "$0")" '
-    + " ".join(f'{name} "${{{name}-}}"' for name in HOOK_VARIABLES)
-    + " >> hooks.log\n"
+HOOK_SCRIPT = (
+    "#!/bin/sh\n"
+    + "printf '%s"
+    + "\\t%s=%s" * len(HOOK_VARIABLES)
+    + "\\n' "
+    + (
+        '"hook=$(basename "$0")" '
+        + " ".join(f'{name} "${{{name}-}}"' for name in HOOK_VARIABLES)
+        + " >> hooks.log\n"
+    )
 )
 
 
@@ -84,7 +90,10 @@ class Project:
 
     # ----------------------------------------------------------------- CLI
     def kamal(
-        self, *args: str, version: str | None = None, check: bool = True,
+        self,
+        *args: str,
+        version: str | None = None,
+        check: bool = True,
         timeout: float = CLI_TIMEOUT,
     ) -> subprocess.CompletedProcess[str]:
         """Run ``python -m kamal_tasks ARGS`` in the project; fail loudly if ``check`` fails."""
@@ -108,14 +117,16 @@ class Project:
         if version:
             argv += ["--version", version]
         return subprocess.Popen(
-            argv, cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            argv,
+            cwd=self.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
             env=_child_env(),
         )
 
     # ------------------------------------------------------------- servers
-    def containers(
-        self, host: str, *filters: str, running: bool = True
-    ) -> list[str]:
+    def containers(self, host: str, *filters: str, running: bool = True) -> list[str]:
         """Names of this service's containers on ``host`` (``docker ps`` filters added)."""
         return list_containers(
             self.sandbox, host, f"label=service={self.service}", *filters, running=running

@@ -15,8 +15,12 @@ def _sandbox(servers: int = 3):
     return Sandbox(servers=servers)
 
 
-@task(help={"servers": "number of server containers (default 3)",
-            "rebuild": "rebuild every sandbox image, debootstrap included"})
+@task(
+    help={
+        "servers": "number of server containers (default 3)",
+        "rebuild": "rebuild every sandbox image, debootstrap included",
+    }
+)
 def up(c, servers=3, rebuild=False):
     """Start the sandbox: a registry and N SSH-reachable Debian servers running Docker."""
     sandbox = _sandbox(servers)
@@ -30,8 +34,10 @@ def up(c, servers=3, rebuild=False):
     print(f"Registry: {sandbox.registry} (same name on this machine and on the servers)")
     print()
     print("Next:")
-    print(f"  ssh -i {key} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
-          f"root@{sandbox.hosts[0]} docker ps")
+    print(
+        f"  ssh -i {key} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+        f"root@{sandbox.hosts[0]} docker ps"
+    )
     print("  inv setup                    # deploy the app in config/deploy.yml")
     print("  inv sandbox.check            # ask each server which version it serves")
     print("  inv sandbox.down [--purge]   # remove it (--purge drops pushed images)")
@@ -54,9 +60,13 @@ def status(c):
         print(f"{name:<20} {state}")
 
 
-@task(help={"service": "service label of the app (default demo)",
-            "role": "role label of the app containers (default web)",
-            "servers": "number of sandbox servers to check (default 3)"})
+@task(
+    help={
+        "service": "service label of the app (default demo)",
+        "role": "role label of the app containers (default web)",
+        "servers": "number of sandbox servers to check (default 3)",
+    }
+)
 def check(c, service="demo", role="web", servers=3):
     """Print HOST: VERSION as served at /version by the app on each server."""
     from .harness import SandboxError

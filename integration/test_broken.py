@@ -88,11 +88,6 @@ def test_the_barrier_held_workers_still_run_v1(project: Project, failed: object)
     assert "sleep 100000" in top
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug (reported): a non-primary role starts its new container before the "
-    "barrier opens; Kamal 1.x (reference 5) has waiting roles not boot at all",
-)
 def test_waiting_roles_never_start_a_new_container_while_web_is_unhealthy(
     project: Project, failed: object
 ) -> None:

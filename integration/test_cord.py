@@ -16,9 +16,7 @@ CORD_PATH = "/tmp/kamal-cord"
 def project(clean_servers: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Project:
     """Clean servers; web on h1 only; v1 deployed with ``setup``."""
     sandbox = clean_servers
-    project = make_project(
-        tmp_path_factory.mktemp("cord"), sandbox, SERVICE, [sandbox.hosts[0]]
-    )
+    project = make_project(tmp_path_factory.mktemp("cord"), sandbox, SERVICE, [sandbox.hosts[0]])
     project.kamal("setup", version="v1")
     return project
 
@@ -27,7 +25,7 @@ def project(clean_servers: Sandbox, tmp_path_factory: pytest.TempPathFactory) ->
 def old_cord(project: Project) -> str:
     """The host directory mounted as v1's cord (read before v2 replaces it)."""
     host = project.sandbox.hosts[0]
-    template = "{{range .Mounts}}{{if eq .Destination \"%s\"}}{{.Source}}{{end}}{{end}}"
+    template = '{{range .Mounts}}{{if eq .Destination "%s"}}{{.Source}}{{end}}{{end}}'
     return inspect(project.sandbox, host, f"{SERVICE}-web-v1", template % CORD_PATH)
 
 

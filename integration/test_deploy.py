@@ -27,7 +27,7 @@ from integration.project import (
 
 SERVICE = "e2edeploy"
 #: Read single-quoted from .kamal/.env, so taken literally: no expansion, no command.
-WEIRD_SECRET = "p@$$ \"quoted\" it's  two  spaces $(echo nope) ${HOME} `x` \\n;|&"
+WEIRD_SECRET = 'p@$$ "quoted" it\'s  two  spaces $(echo nope) ${HOME} `x` \\n;|&'
 SECRETS = {
     "APP_SECRET": "app-secret-71d3",
     "CANARY_SECRET": "canary-secret-e5b0",
@@ -91,7 +91,8 @@ class AssetWatcher:
     def _watch(self) -> None:
         volume = f"/root/.kamal/assets/volumes/{self.old}/v2.css"
         while not self._stop.is_set() and not self.served_by_old:
-            code, _ = server_run(self.sandbox,
+            code, _ = server_run(
+                self.sandbox,
                 self.host,
                 f"docker exec {self.old} wget -qO- http://localhost:3000/assets/v2.css "
                 f"&& test -f {volume}",
@@ -291,8 +292,8 @@ def test_rollback_to_an_unknown_version_fails_cleanly(project: Project, rolled_b
 def test_env_delete_removes_the_env_files(project: Project, rolled_back: str) -> None:
     project.kamal("env.delete", version="v1")
     for host in project.sandbox.hosts:
-        code, output = server_run(project.sandbox,
-            host, f"test -e {ROLE_ENV_FILE} || test -e {TRAEFIK_ENV_FILE}"
+        code, output = server_run(
+            project.sandbox, host, f"test -e {ROLE_ENV_FILE} || test -e {TRAEFIK_ENV_FILE}"
         )
         assert code != 0, f"{host}: env files still there"
 

@@ -78,9 +78,7 @@ def test_a_server_down_fails_the_deploy_cleanly_naming_it(
     assert h1 not in failed_hosts(server_down) and h2 not in failed_hosts(server_down)
 
 
-def test_a_server_down_changes_nothing_on_the_others(
-    project: Project, server_down: object
-) -> None:
+def test_a_server_down_changes_nothing_on_the_others(project: Project, server_down: object) -> None:
     """The login step fails before the lock: nothing booted, nothing locked."""
     assert not project.lock_directory_exists()
     for host in project.sandbox.hosts:
@@ -135,9 +133,7 @@ def test_the_lock_was_released_despite_the_failure(project: Project, sshd_killed
     assert not project.lock_directory_exists()
 
 
-def test_the_next_deploy_recovers_the_interrupted_host(
-    project: Project, sshd_killed: dict
-) -> None:
+def test_the_next_deploy_recovers_the_interrupted_host(project: Project, sshd_killed: dict) -> None:
     """With sshd back, deploying v2 again leaves exactly one running container everywhere."""
     project.kamal("deploy", version="v2")
     for host in project.sandbox.hosts:

@@ -22,7 +22,9 @@ HEALTH_CMD = "wget -qO- http://localhost:3000/up || exit 1"
 def connect(sandbox: Sandbox, host: str) -> Connection:
     """An SSH connection as root with the sandbox key (what the library will use)."""
     return Connection(
-        host, user="root", connect_kwargs={"key_filename": str(sandbox.ssh_key_path)},
+        host,
+        user="root",
+        connect_kwargs={"key_filename": str(sandbox.ssh_key_path)},
         connect_timeout=10,
     )
 
@@ -50,7 +52,8 @@ def run_app(sandbox: Sandbox, host: str, name: str, image: str, *options: str) -
     run(sandbox, host, f"docker pull -q {image}")
     flags = " ".join(options)
     run(
-        sandbox, host,
+        sandbox,
+        host,
         f'docker run -d --name {name} --health-cmd "{HEALTH_CMD}" --health-interval 1s '
         f"{flags} {image}",
     )
@@ -103,14 +106,21 @@ def test_demo_app_pulls_over_ssh_turns_healthy_and_serves_its_version(
 ) -> None:
     host = sandbox.hosts[0]
     cleanup.append((host, "demo-smoke"))
-    run_app(sandbox, host, "demo-smoke", demo_image,
-            "--label service=demo --label role=web -e KAMAL_VERSION=smoke")
+    run_app(
+        sandbox,
+        host,
+        "demo-smoke",
+        demo_image,
+        "--label service=demo --label role=web -e KAMAL_VERSION=smoke",
+    )
     assert health_after(sandbox, host, "demo-smoke", wait=30) == "healthy"
     assert sandbox.fetch(host, "/version") == "smoke"
     assert sandbox.fetch(host, "/up") == "OK"
     assert "font-family" in sandbox.fetch(host, "/assets/app.css")
-    assert run(sandbox, host, f"docker image inspect -f '{{{{.Config.Labels.service}}}}' "
-                              f"{demo_image}") == "demo"
+    assert (
+        run(sandbox, host, f"docker image inspect -f '{{{{.Config.Labels.service}}}}' {demo_image}")
+        == "demo"
+    )
 
 
 def test_demo_image_runs_an_overriding_command_and_stops_promptly(
@@ -128,9 +138,7 @@ def test_demo_image_runs_an_overriding_command_and_stops_promptly(
     assert time.monotonic() - started < 5, "the app must exit on SIGTERM, not wait to be killed"
 
 
-def test_broken_app_never_turns_healthy(
-    sandbox: Sandbox, broken_image: str, cleanup: list
-) -> None:
+def test_broken_app_never_turns_healthy(sandbox: Sandbox, broken_image: str, cleanup: list) -> None:
     host = sandbox.hosts[2]
     cleanup.append((host, "broken-smoke"))
     run_app(sandbox, host, "broken-smoke", broken_image)
@@ -140,27 +148,35 @@ def test_broken_app_never_turns_healthy(
 
 def test_web_test_app_shows_its_env(sandbox: Sandbox, cleanup: list) -> None:
     tag = f"{sandbox.registry}/web:smoke"
-    sandbox.build_app_image(REPO_ROOT / "integration" / "apps" / "web", tag,
-                            labels={"service": "web"})
+    sandbox.build_app_image(
+        REPO_ROOT / "integration" / "apps" / "web", tag, labels={"service": "web"}
+    )
     sandbox.push_image(tag)
     host = sandbox.hosts[1]
     cleanup.append((host, "web-smoke"))
-    run_app(sandbox, host, "web-smoke", tag,
-            "--label service=web --label role=web -e KAMAL_VERSION=w1 -e GREETING=hello")
+    run_app(
+        sandbox,
+        host,
+        "web-smoke",
+        tag,
+        "--label service=web --label role=web -e KAMAL_VERSION=w1 -e GREETING=hello",
+    )
     assert health_after(sandbox, host, "web-smoke", wait=30) == "healthy"
     filters = ("label=service=web", "label=role=web")
     assert sandbox.fetch(host, "/version", filters=filters) == "w1"
     assert "GREETING=hello" in sandbox.fetch(host, "/cgi-bin/env", filters=filters)
 
 
-def test_traefik_standin_runs_and_says_it_does_not_route(
-    sandbox: Sandbox, cleanup: list
-) -> None:
+def test_traefik_standin_runs_and_says_it_does_not_route(sandbox: Sandbox, cleanup: list) -> None:
     host = sandbox.hosts[0]
     cleanup.append((host, "traefik"))
     run(sandbox, host, f"docker pull -q {TRAEFIK_STANDIN_IMAGE}")
-    run(sandbox, host, f"docker run -d --name traefik --publish 80:80 {TRAEFIK_STANDIN_IMAGE} "
-                       "--providers.docker --log.level=DEBUG")
+    run(
+        sandbox,
+        host,
+        f"docker run -d --name traefik --publish 80:80 {TRAEFIK_STANDIN_IMAGE} "
+        "--providers.docker --log.level=DEBUG",
+    )
     time.sleep(1)
     assert run(sandbox, host, "docker inspect -f '{{.State.Status}}' traefik") == "running"
     logs = run(sandbox, host, "docker logs traefik 2>&1")

@@ -49,7 +49,7 @@ def test_the_worker_runs_its_command_on_its_host_only(project: Project, deployed
     h1, h2, h3 = project.sandbox.hosts
     worker = f"{SERVICE}-workers-v1"
     assert project.containers(h3) == [worker]
-    assert inspect(project.sandbox, h3, worker, "{{index .Config.Labels \"role\"}}") == "workers"
+    assert inspect(project.sandbox, h3, worker, '{{index .Config.Labels "role"}}') == "workers"
     assert inspect(project.sandbox, h3, worker, "{{json .Config.Cmd}}") == '["sleep","100000"]'
     assert inspect(project.sandbox, h3, worker, "{{.State.Health}}") == "<nil>"
     assert "sleep 100000" in checked_exec(project.sandbox, h3, f"docker top {worker}")

@@ -60,4 +60,5 @@ def test_commands():
 
 
 def test_exists_tests_for_a_regular_file():
-    assert env_files.exists(".kamal/env/roles/app-web.env") == "test -f .kamal/env/roles/app-web.env"
+    path = ".kamal/env/roles/app-web.env"
+    assert env_files.exists(path) == f"test -f {path}"

@@ -1,9 +1,9 @@
 """Booting the app: assets, the deployment barrier, health waits and the cord.
 
-Primary-role containers boot first. Other roles start their new containers at once but wait
-at the **barrier** before retiring their old ones: the barrier opens when a primary-role
-container turns healthy, and closes if one fails, in which case the waiting roles stop their
-new containers and keep the old ones running.
+Primary-role containers boot first. Other roles wait at the **barrier** before they boot: it
+opens when a primary-role container turns healthy, and closes if one fails, in which case the
+waiting roles boot nothing and keep their old containers running. So no new worker code runs
+until the new version has proved itself on the primary role.
 """
 
 from __future__ import annotations
@@ -157,13 +157,14 @@ class RoleBoot:
     def run(self) -> None:
         """Start the new version; behind the barrier, retire the old one."""
         old_version = self.rename_clashing_container()
+        self.wait_at_barrier()
         try:
             self.start_new_version()
         except Exception:
             if self.started:
                 self.stop_new_version()
             raise
-        self.pass_barrier()
+        self.open_barrier()
         if old_version:
             self.stop_old_version(old_version)
 
@@ -210,20 +211,23 @@ class RoleBoot:
         """Stop the new container after a failure (the old one keeps running)."""
         self.host.run(app.stop(self.k.config, self.role, self.version), warn=True)
 
-    def pass_barrier(self) -> None:
-        """Open the barrier (primary role) or wait at it (other roles)."""
-        if self.barrier is None:
-            return
-        if self.role.primary:
-            if self.barrier.open():
-                self.say(f"First {self.role.name} container is healthy, booting other roles")
+    def wait_at_barrier(self) -> None:
+        """Non-primary roles: wait until a primary-role container is healthy."""
+        if self.barrier is None or self.role.primary:
             return
         primary = self.k.config.primary_role_name
-        self.say(f"Waiting for the first healthy {primary} container...")
+        self.say(
+            f"Waiting for the first healthy {primary} container before booting {self.role.name}..."
+        )
         if not self.barrier.wait():
-            self.say(f"First {primary} container is unhealthy, stopping the new {self.role.name}")
-            self.stop_new_version()
+            self.say(f"First {primary} container is unhealthy, not booting {self.role.name}")
             raise BarrierClosed(primary, self.role.name, self.host.name)
+        self.say(f"First {primary} container is healthy, booting {self.role.name}...")
+
+    def open_barrier(self) -> None:
+        """Primary role: a healthy container lets the other roles boot."""
+        if self.barrier and self.role.primary and self.barrier.open():
+            self.say(f"First {self.role.name} container is healthy, booting other roles")
 
     def stop_old_version(self, old_version: str) -> None:
         """Retire the old container: cut its cord, wait for unhealthy, pause, stop."""
