@@ -62,6 +62,17 @@ class CommandFailed(KamalError):
         return f"{header}\n{tail}".rstrip()
 
 
+@dataclass
+class ConnectionLost(KamalError):
+    """The SSH connection dropped before a command reported its exit status."""
+
+    host: str
+    command: str
+
+    def __str__(self) -> str:
+        return f"lost the connection to {self.host} while running `{self.command}`"
+
+
 class Host:
     """One host as seen by a step: run commands on it and upload files to it."""
 
@@ -171,11 +182,10 @@ def host_failure(host: str, error: BaseException, last_command: str) -> HostFail
     if isinstance(error, CommandFailed):
         result = error.result
         return HostFailure(host, result.command, result.exited, result.output)
-    if isinstance(error, HostsFailed):
-        return HostFailure(host, last_command, None, "", reason=str(error))
-    reason = str(error) or type(error).__name__
-    if not isinstance(error, KamalError):
-        reason = f"{type(error).__name__}: {reason}"
+    if isinstance(error, KamalError):
+        # Our own errors say what went wrong; the last command may be unrelated cleanup.
+        return HostFailure(host, "", None, "", reason=str(error))
+    reason = f"{type(error).__name__}: {error}".rstrip(": ")
     return HostFailure(host, last_command, None, "", reason=reason)
 
 
@@ -291,6 +301,8 @@ class SshHost(Host):
             in_stream=io.StringIO(stdin) if stdin is not None else False,
         )
         self.runner.pool.touch(self.name)
+        if fabric_result.exited == -1:  # paramiko's "no exit status": the channel died
+            raise ConnectionLost(self.name, command)
         result = Result(
             self.name, command, fabric_result.stdout, fabric_result.stderr, fabric_result.exited
         )

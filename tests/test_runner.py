@@ -14,6 +14,7 @@ from kamal_tasks.errors import HostFailure, HostsFailed, KamalError, LockHeld, N
 from kamal_tasks.output import NORMAL, QUIET, VERBOSE, Output
 from kamal_tasks.runner import (
     CommandFailed,
+    ConnectionLost,
     DryRunner,
     Host,
     Result,
@@ -248,18 +249,22 @@ def test_command_failed_message_keeps_the_last_ten_lines() -> None:
 def test_host_failure_from_each_kind_of_error() -> None:
     failed = CommandFailed(Result("h", "docker ps", stdout="out\n", stderr="err\n", exited=1))
     assert host_failure("h", failed, "ignored") == HostFailure("h", "docker ps", 1, "out\nerr\n")
+    # our own errors say what went wrong: the last command (maybe cleanup) is left out
     assert host_failure("h", LockHeld("held by x"), "mkdir lock") == HostFailure(
-        "h", "mkdir lock", None, "", reason="Deploy lock found\nheld by x"
+        "h", "", None, "", reason="Deploy lock found\nheld by x"
     )
-    assert host_failure("h", KeyError("k"), "") == HostFailure(
-        "h", "", None, "", reason="KeyError: 'k'"
+    assert host_failure("h", ConnectionLost("h", "docker run x"), "docker run x") == HostFailure(
+        "h", "", None, "", reason="lost the connection to h while running `docker run x`"
+    )
+    assert host_failure("h", KeyError("k"), "docker ps") == HostFailure(
+        "h", "docker ps", None, "", reason="KeyError: 'k'"
     )
     assert host_failure("h", RuntimeError(), "") == HostFailure(
-        "h", "", None, "", reason="RuntimeError: RuntimeError"
+        "h", "", None, "", reason="RuntimeError"
     )
     nested = HostsFailed([HostFailure("x", "c", 2, "")])
     assert host_failure("h", nested, "last") == HostFailure(
-        "h", "last", None, "", reason="Failed on 1 host(s): x\n  x: `c` exited 2"
+        "h", "", None, "", reason="Failed on 1 host(s): x\n  x: `c` exited 2"
     )
 
 
