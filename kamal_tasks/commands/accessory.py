@@ -3,19 +3,17 @@ plus the host files and directories they mount (under ``$PWD/<accessory service>
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kamal_tasks.commands import env_files
 from kamal_tasks.commands.base import (
     argumentize,
+    container_logs,
     docker,
-    grep_filter,
     join,
     logging_args,
-    logs_options,
     make_directory,
     optionize,
-    pipe,
 )
 
 if TYPE_CHECKING:
@@ -112,27 +110,9 @@ def info(accessory: Accessory) -> str:
     return docker("ps", _service_filter(accessory))
 
 
-def logs(
-    accessory: Accessory,
-    *,
-    since: str | None = None,
-    lines: int | None = None,
-    grep: str | None = None,
-    grep_options: str | None = None,
-    follow: bool = False,
-) -> str:
+def logs(accessory: Accessory, **options: Any) -> str:
     """``docker logs <accessory service>`` with timestamps."""
-    return pipe(
-        docker(
-            "logs",
-            accessory.service,
-            *logs_options(since, lines),
-            "--timestamps",
-            "--follow" if follow else None,
-            "2>&1",
-        ),
-        grep_filter(grep, grep_options),
-    )
+    return container_logs(accessory.service, **options)
 
 
 def execute_in_existing_container(

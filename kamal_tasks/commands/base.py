@@ -135,3 +135,22 @@ def logs_options(since: str | None, lines: int | None) -> list[Any]:
 def grep_filter(grep: str | None, grep_options: str | None = None) -> str | None:
     """``grep PATTERN [OPTIONS]`` to pipe logs through, when a pattern is given."""
     return join("grep", quote(grep), grep_options) if grep else None
+
+
+def container_logs(
+    name: str,
+    *,
+    since: str | None = None,
+    lines: int | None = None,
+    grep: str | None = None,
+    grep_options: str | None = None,
+    follow: bool = False,
+) -> str:
+    """``docker logs NAME`` with timestamps (``--since``, ``--tail``, ``--follow``, grep)."""
+    return pipe(
+        docker(
+            "logs", name, *logs_options(since, lines), "--timestamps",
+            "--follow" if follow else None, "2>&1",
+        ),
+        grep_filter(grep, grep_options),
+    )  # fmt: skip

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kamal_tasks.commands.base import (
     any_of,
     argumentize,
+    container_logs,
     docker,
-    grep_filter,
     logging_args,
-    logs_options,
     optionize,
-    pipe,
 )
 
 if TYPE_CHECKING:
@@ -73,26 +71,9 @@ def info() -> str:
     return docker("ps", "--filter", f"name=^{CONTAINER_NAME}$")
 
 
-def logs(
-    *,
-    since: str | None = None,
-    lines: int | None = None,
-    grep: str | None = None,
-    grep_options: str | None = None,
-    follow: bool = False,
-) -> str:
+def logs(**options: Any) -> str:
     """``docker logs traefik`` with timestamps (``--since``, ``--tail``, ``--follow``, grep)."""
-    return pipe(
-        docker(
-            "logs",
-            CONTAINER_NAME,
-            *logs_options(since, lines),
-            "--timestamps",
-            "--follow" if follow else None,
-            "2>&1",
-        ),
-        grep_filter(grep, grep_options),
-    )
+    return container_logs(CONTAINER_NAME, **options)
 
 
 def remove_container() -> str:
