@@ -80,7 +80,7 @@ class KamalContext:
         self.env_values = {**loaded.values, **os.environ}
         config = Config.load(
             self.root / self.options.config_file,
-            version=app_version(self.options.version, self.root),
+            version=lambda: app_version(self.options.version, self.root),
             destination=self.options.destination,
             env_values=self.env_values,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,29 @@ def test_a_tasks_py_holding_only_the_import(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "boot:" in done.stdout
     assert "limit:" in done.stdout
+
+
+def test_config_works_in_a_project_without_git_or_version(tmp_path: Path) -> None:
+    (tmp_path / "tasks.py").write_text("from kamal_tasks import ns  # noqa: F401\n")
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "deploy.yml").write_text(
+        "service: app\nimage: me/app\nservers: [1.2.3.4]\n"
+        "registry: {username: me, password: [PW]}\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "VERSION"}
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "invoke", "config"], cwd=tmp_path, capture_output=True,
+        text=True, env=env,
+    )  # fmt: skip
+    deploy = subprocess.run(
+        [sys.executable, "-m", "invoke", "deploy", "--dry-run"], cwd=tmp_path,
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+
+    assert shown.returncode == 0, shown.stderr
+    assert "version: null\n" in shown.stdout
+    assert "password: '[REDACTED]'" in shown.stdout
+    assert deploy.returncode == 1
+    message = "ERROR: Can't determine the version: pass --version or set VERSION"
+    assert deploy.stderr.strip() == message

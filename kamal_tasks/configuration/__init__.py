@@ -7,8 +7,8 @@ performs no I/O after loading.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -45,24 +45,42 @@ class UnknownAccessory(KamalError):
         return f"No accessory by the name of '{self.name}' (options: {' and '.join(self.options)})"
 
 
-@dataclass
 class Config:
-    """The validated, effective configuration for one destination and version."""
+    """The validated, effective configuration for one destination and version.
 
-    raw: dict[str, Any]
-    version: str
-    destination: str | None = None
-    env_values: Mapping[str, str] = field(default_factory=dict)
-    host_filter: tuple[str, ...] = ()
-    role_filter: tuple[str, ...] = ()
-    primary_only: bool = False
+    ``version`` may be given as a function: it is then called the first time the version is
+    needed, so tasks that never need one (``config``, ``docs``, ``lock.status``) work where
+    none can be determined.
+    """
+
+    def __init__(
+        self,
+        raw: dict[str, Any],
+        version: str | Callable[[], str],
+        destination: str | None = None,
+        env_values: Mapping[str, str] | None = None,
+        host_filter: tuple[str, ...] = (),
+        role_filter: tuple[str, ...] = (),
+        primary_only: bool = False,
+    ) -> None:
+        self.raw = raw
+        self._version = version
+        self.destination = destination
+        self.env_values = dict(env_values or {})
+        self.host_filter, self.role_filter = host_filter, role_filter
+        self.primary_only = primary_only
+
+    @cached_property
+    def version(self) -> str:
+        """The app version acted on."""
+        return self._version() if callable(self._version) else self._version
 
     @classmethod
     def load(
         cls,
         config_file: Path,
         *,
-        version: str,
+        version: str | Callable[[], str],
         destination: str | None = None,
         env_values: Mapping[str, str] | None = None,
     ) -> Config:
@@ -79,7 +97,7 @@ class Config:
         """A copy limited by ``--hosts``/``--roles`` (comma lists with ``*``) or ``--primary``."""
         selected = Config(
             self.raw,
-            self.version,
+            self._version,
             self.destination,
             self.env_values,
             _split(hosts),
@@ -326,11 +344,16 @@ class Config:
             raw["registry"] = registry
         if (raw.get("ssh") or {}).get("key_data"):
             raw["ssh"] = {**raw["ssh"], "key_data": [REDACTED for _ in raw["ssh"]["key_data"]]}
+        try:
+            version: dict[str, Any] = {
+                "version": self.version, "absolute_image": self.absolute_image,
+            }  # fmt: skip
+        except KamalError:
+            version = {"version": None}
         return {
             **raw,
-            "version": self.version,
+            **version,
             "destination": self.destination,
-            "absolute_image": self.absolute_image,
             "primary_host": self.primary_host,
             "roles": {role.name: role.host_names for role in self.all_roles},
         }
