@@ -68,8 +68,7 @@ def make_k(
 
 def writes(path: str, directory: str, shown: str) -> list[str]:
     return [
-        f"mkdir -p {directory}",
-        f"rm -f {path}",
+        f"mkdir -p {directory} && rm -f {path}",
         f"upload {path} <<< {shown}",
         f"chmod 400 {path}",
     ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kamal_tasks.commands import env_files
+from kamal_tasks.commands.base import combine
 from kamal_tasks.errors import KamalError
 
 if TYPE_CHECKING:
@@ -17,19 +18,17 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class EnvFile:
-    """One secret env file for one host."""
+    """One secret env file for one host: its path, content and a printable stand-in."""
 
     path: str
-    secrets: dict[str, str]
+    content: str
+    shown: str
 
-    @property
-    def content(self) -> str:
-        return env_files.content(self.secrets)
-
-    @property
-    def shown(self) -> str:
-        """What may be printed: the keys with ``[REDACTED]`` values."""
-        return " ".join(f"{key}=[REDACTED]" for key in self.secrets) or "(empty)"
+    @classmethod
+    def of(cls, path: str, secrets: dict[str, str]) -> EnvFile:
+        """Render ``secrets`` (raises ``MultilineSecret``); ``shown`` hides every value."""
+        shown = " ".join(f"{key}=[REDACTED]" for key in secrets) or "(empty)"
+        return cls(path, env_files.content(secrets), shown)
 
 
 def planned_files(k: KamalContext) -> dict[str, list[EnvFile]]:
@@ -38,9 +37,7 @@ def planned_files(k: KamalContext) -> dict[str, list[EnvFile]]:
     files: dict[str, list[EnvFile]] = {host: [] for host in config.hosts}
 
     def add(host: str, path: str, env: Env) -> None:
-        file = EnvFile(path, env.secrets(k.env_values))
-        file.content  # noqa: B018 - refuses multi-line values before anything is written
-        files.setdefault(host, []).append(file)
+        files.setdefault(host, []).append(EnvFile.of(path, env.secrets(k.env_values)))
 
     for role in config.roles:
         for host in config.role_hosts(role):
@@ -61,8 +58,7 @@ def push(k: KamalContext) -> None:
 
     def write(host: Host) -> None:
         for file in files[host.name]:
-            host.run(env_files.make_env_directory(file.path))
-            host.run(env_files.remove(file.path))
+            host.run(combine(env_files.make_env_directory(file.path), env_files.remove(file.path)))
             host.upload(file.content, file.path, shown=file.shown)
             host.run(env_files.protect(file.path))
             k.output.host(host.name, f"Wrote {file.path}")
