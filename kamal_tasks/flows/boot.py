@@ -119,9 +119,7 @@ def boot_host(k: KamalContext, host: Host, version: str, barrier: Barrier | None
     except Exception:
         if barrier and any(role.primary for role in roles) and barrier.close():
             primary = k.config.primary_role_name
-            k.output.host(
-                host.name, f"First {primary} container is unhealthy, stopping other roles"
-            )
+            k.output.host(host.name, f"{primary} failed here: closing the barrier for other roles")
         raise
 
 
