@@ -98,7 +98,8 @@ class KamalContext:
     def runner(self) -> Runner:
         """The runner: a dry run prints, otherwise Fabric over SSH."""
         if self._runner is None:
-            from kamal_tasks.runner import DryRunner, SshRunner
+            from kamal_tasks.dry_run import DryRunner
+            from kamal_tasks.ssh import SshRunner
 
             config = self.config
             if self.options.dry_run:
@@ -115,7 +116,8 @@ class KamalContext:
         """A runner for local commands that works before the configuration is loaded."""
         if self._runner is not None:
             return self._runner
-        from kamal_tasks.runner import DryRunner, Runner
+        from kamal_tasks.dry_run import DryRunner
+        from kamal_tasks.runner import Runner
 
         if self.options.dry_run:
             return DryRunner(self.output)

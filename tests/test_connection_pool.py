@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from kamal_tasks.configuration.sections import Ssh, Sshkit
-from kamal_tasks.runner import KEEPALIVE_SECONDS, ConnectionPool, connect_kwargs
+from kamal_tasks.ssh import KEEPALIVE_SECONDS, ConnectionPool, connect_kwargs
 
 
 class FakeTransport:

@@ -15,12 +15,12 @@ import pytest
 from kamal_tasks.commands import app, cord
 from kamal_tasks.configuration import Config
 from kamal_tasks.context import KamalContext
+from kamal_tasks.dry_run import DryRunner
 from kamal_tasks.errors import HostsFailed
 from kamal_tasks.flows import boot
 from kamal_tasks.flows.deploy import stop_stale_containers
 from kamal_tasks.options import Options
 from kamal_tasks.output import Output
-from kamal_tasks.runner import DryRunner
 
 WEB, WORKER = "1.1.1.1", "1.1.1.3"
 VERSION, OLD = "999", "old"

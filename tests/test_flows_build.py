@@ -12,11 +12,12 @@ import pytest
 from kamal_tasks.commands import builder
 from kamal_tasks.configuration import Config
 from kamal_tasks.context import KamalContext
+from kamal_tasks.dry_run import DryRunner, Responder, responses
 from kamal_tasks.errors import HostsFailed
 from kamal_tasks.flows import build
 from kamal_tasks.options import Options
 from kamal_tasks.output import Output
-from kamal_tasks.runner import DryRunner, Responder, Result, responses
+from kamal_tasks.runner import Result
 
 HOSTS = ["1.1.1.1", "1.1.1.2", "1.1.1.3"]
 RAW: dict[str, Any] = {

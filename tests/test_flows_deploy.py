@@ -14,13 +14,13 @@ import pytest
 from kamal_tasks.commands import app, builder, prune, server, traefik
 from kamal_tasks.configuration import Config
 from kamal_tasks.context import KamalContext
+from kamal_tasks.dry_run import DryRunner, Responder
 from kamal_tasks.errors import HostsFailed
 from kamal_tasks.flows import deploy as flows
 from kamal_tasks.flows import env
 from kamal_tasks.flows.dry_run import assume_success
 from kamal_tasks.options import Options
 from kamal_tasks.output import Output
-from kamal_tasks.runner import DryRunner, Responder
 
 HOSTS = ["1.1.1.1", "1.1.1.2", "1.1.1.3"]
 PRIMARY = "1.1.1.1"

@@ -13,11 +13,11 @@ import pytest
 from kamal_tasks.commands.env_files import MultilineSecret
 from kamal_tasks.configuration import Config
 from kamal_tasks.context import KamalContext
+from kamal_tasks.dry_run import DryRunner
 from kamal_tasks.errors import MissingSecret
 from kamal_tasks.flows import env
 from kamal_tasks.options import Options
 from kamal_tasks.output import Output
-from kamal_tasks.runner import DryRunner
 
 RAW: dict[str, Any] = {
     "service": "app",

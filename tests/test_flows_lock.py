@@ -15,11 +15,11 @@ import pytest
 from kamal_tasks.commands import lock as lock_commands
 from kamal_tasks.configuration import Config
 from kamal_tasks.context import KamalContext
+from kamal_tasks.dry_run import DryRunner, responses
 from kamal_tasks.errors import HostFailure, HostsFailed, LockHeld
 from kamal_tasks.flows import lock
 from kamal_tasks.options import Options
 from kamal_tasks.output import Output
-from kamal_tasks.runner import DryRunner, responses
 
 RAW: dict[str, Any] = {
     "service": "app",

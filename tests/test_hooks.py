@@ -11,10 +11,11 @@ import invoke
 import pytest
 
 from kamal_tasks.configuration.sections import Ssh, Sshkit
+from kamal_tasks.dry_run import DryRunner, responses
 from kamal_tasks.errors import HookFailed, KamalError
 from kamal_tasks.hooks import HOOK_NAMES, hook_file, run_hook
 from kamal_tasks.output import NORMAL, QUIET, Output
-from kamal_tasks.runner import DryRunner, SshRunner, responses
+from kamal_tasks.ssh import SshRunner
 
 HOOKS = ".kamal/hooks"
 

@@ -10,19 +10,11 @@ import invoke
 import pytest
 
 from kamal_tasks.configuration.sections import Ssh, Sshkit
+from kamal_tasks.dry_run import DryRunner, responses
 from kamal_tasks.errors import HostFailure, HostsFailed, KamalError, LockHeld, NoMatch
 from kamal_tasks.output import NORMAL, QUIET, VERBOSE, Output
-from kamal_tasks.runner import (
-    CommandFailed,
-    ConnectionLost,
-    DryRunner,
-    Host,
-    Result,
-    Runner,
-    SshRunner,
-    host_failure,
-    responses,
-)
+from kamal_tasks.runner import CommandFailed, Host, Result, Runner, host_failure
+from kamal_tasks.ssh import ConnectionLost, SshRunner
 
 
 def captured(level: int = NORMAL) -> tuple[Output, io.StringIO, io.StringIO]:
