@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli import kamal
 from invoke import Config as InvokeConfig
 
 from kamal_tasks.options import COMMON_OPTIONS, DEFAULT_CONFIG_FILE, Options
@@ -107,15 +105,6 @@ def test_invoke_config_proxy_as_settings() -> None:
 # --- through the program ------------------------------------------------------------------------
 
 
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("KAMAL_", "INVOKE_")) and key != "VERSION"
-    }
-    return {**env, **extra}
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     (tmp_path / "config").mkdir()
@@ -123,17 +112,6 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "config/deploy.staging.yml").write_text("servers:\n  - 3.3.3.3\n")
     (tmp_path / "config/deploy.production.yml").write_text("servers:\n  - 4.4.4.4\n")
     return tmp_path
-
-
-def kamal(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kamal_tasks", *args],
-        cwd=project,
-        env=clean_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def summary(stdout: str) -> list[str]:

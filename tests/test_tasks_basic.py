@@ -12,6 +12,7 @@ from pathlib import Path
 import invoke
 import pytest
 import yaml
+from cli import clean_env, kamal
 from invoke import Collection, Program
 
 from kamal_tasks import __version__
@@ -43,26 +44,6 @@ env:
 """
 
 PRE_INIT_LOG = "env | grep '^KAMAL_' > .kamal/pre-init-saw-kamal-vars; true\n"
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("KAMAL_", "INVOKE_")) and key != "VERSION"
-    }
-    return {**env, **extra}
-
-
-def kamal(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kamal_tasks", *args],
-        cwd=cwd,
-        env=clean_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def write_hook(root: Path, name: str, body: str) -> Path:
