@@ -92,7 +92,10 @@ class Runner:
         raise NotImplementedError(f"this runner reaches no hosts ({name})")
 
     def on(self, hosts: Iterable[str], step: Callable[[Host], T]) -> dict[str, T]:
-        """Run ``step`` on every host at once; wait for all; raise ``HostsFailed`` if any did."""
+        """Run ``step`` on every host at once; wait for all; raise ``HostsFailed`` if any did.
+
+        Returns each host's result, in the order the hosts were given.
+        """
         hosts = list(dict.fromkeys(hosts))
         results: dict[str, T] = {}
         failures: list[HostFailure] = []
@@ -117,7 +120,7 @@ class Runner:
         if failures:
             failures.sort(key=lambda failure: hosts.index(failure.host))
             raise HostsFailed(failures)
-        return results
+        return {name: results[name] for name in hosts}
 
     def run(self, hosts: Iterable[str], command: str, *, warn: bool = False) -> dict[str, Result]:
         """Run one command on every host in parallel."""

@@ -353,3 +353,14 @@ def test_output_lines_end_with_exactly_one_newline() -> None:
     output.command_output("h", "   \n")  # blank output is not shown
     assert out.getvalue() == "text\n"
     assert err.getvalue() == ""
+
+
+def test_results_come_back_in_host_order_whatever_finishes_first() -> None:
+    runner = DryRunner(Output(QUIET, io.StringIO()), echo=False, parallel=True)
+    delays = {"a": 0.2, "b": 0.1, "c": 0.0}
+
+    def step(host: Host) -> str:
+        time.sleep(delays[host.name])
+        return host.name
+
+    assert list(runner.on(["a", "b", "c"], step)) == ["a", "b", "c"]
