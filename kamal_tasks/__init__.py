@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+# The one place the version is written: pyproject.toml reads it at build time
+# ([tool.setuptools.dynamic]), so the installed metadata and `inv version` agree.
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:

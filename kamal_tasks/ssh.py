@@ -117,7 +117,9 @@ class ConnectionPool:
         if not connection.is_connected:
             with self._starts:
                 connection.open()
-            connection.transport.set_keepalive(KEEPALIVE_SECONDS)
+            transport = connection.transport  # set by open(); typed as optional by paramiko
+            if transport is not None:
+                transport.set_keepalive(KEEPALIVE_SECONDS)
         self.touch(host)
         return connection
 

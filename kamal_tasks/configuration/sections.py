@@ -83,7 +83,8 @@ class Logging:
 
     @classmethod
     def from_raw(cls, *sections: Mapping[str, Any] | None) -> Logging:
-        driver, options = None, {}
+        driver: str | None = None
+        options: dict[str, Any] = {}
         for section in sections:
             if section:
                 driver = section.get("driver", driver)
