@@ -30,7 +30,13 @@ def read_yaml(path: Path) -> dict[str, Any]:
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge ``override`` into ``base``: mappings merge key by key, anything else replaces."""
+    """Merge ``override`` into ``base``: mappings merge key by key, anything else replaces.
+
+    Kamal's rule (ActiveSupport's ``Hash#deep_merge``): lists and ``null`` replace, and so do a
+    mapping and a non-mapping each other. Invoke's ``merge_dicts`` agrees except on that last
+    case, where it raises ``AmbiguousMergeError`` (e.g. a destination's ``servers:`` list over
+    the base's mapping of roles), and it mutates its base: so it does not serve here.
+    """
     merged = dict(base)
     for key, value in override.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
