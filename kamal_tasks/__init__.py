@@ -10,13 +10,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+#: The Kamal release whose configuration and behaviour kamal-tasks implements; a file's
+#: ``minimum_version`` is compared with this.
+KAMAL_COMPATIBILITY = "1.9.3"
 
 if TYPE_CHECKING:
     from invoke import Collection
 
     ns: Collection
 
-__all__ = ["__version__", "ns"]
+__all__ = ["KAMAL_COMPATIBILITY", "__version__", "ns"]
 
 
 def __getattr__(name: str) -> Any:
