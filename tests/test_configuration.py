@@ -659,7 +659,7 @@ def test_require_destination(tmp_path: Path) -> None:
     (tmp_path / "deploy.production.yml").write_text("servers:\n  - 4.4.4.4\n")
     with pytest.raises(ConfigurationError) as raised:
         load_raw(tmp_path / "deploy.yml", None)
-    assert str(raised.value) == "You must specify a destination"
+    assert str(raised.value) == "You must specify a destination (require_destination is set)"
     assert load_raw(tmp_path / "deploy.yml", "production")["servers"] == ["4.4.4.4"]
 
 

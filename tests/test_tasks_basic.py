@@ -139,7 +139,7 @@ def test_required_destination_exits_1(project: Path) -> None:
         config_file.write("require_destination: true\n")
     done = kamal(project, "config", "--version", "v1")
     assert (done.returncode, done.stdout) == (1, "")
-    assert done.stderr == "ERROR: You must specify a destination\n"
+    assert done.stderr == "ERROR: You must specify a destination (require_destination is set)\n"
 
 
 def test_missing_config_file_exits_1(tmp_path: Path) -> None:
