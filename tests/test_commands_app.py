@@ -94,7 +94,7 @@ def test_run_without_cord(make_config):
         "docker run --detach --restart unless-stopped --name app-web-999 "
         '-e KAMAL_CONTAINER_NAME="app-web-999" -e KAMAL_VERSION="999" '
         "--env-file .kamal/env/roles/app-web.env "
-        '--health-cmd "curl -f http://localhost:80/health || exit 1" --health-interval "1s" '
+        '--health-cmd "curl -f http://localhost/health || exit 1" --health-interval "1s" '
         '--log-opt max-size="10m" --label service="app" --label role="web" '
         f"--label destination {TRAEFIK_LABELS} dhh/app:999"
     )
