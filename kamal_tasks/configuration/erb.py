@@ -94,9 +94,9 @@ def evaluate(match: re.Match[str], env: Mapping[str, str], source: str, line: in
     """The value of a matched ENV expression, as Ruby's ``to_s`` would print it."""
     value: str | None
     if match["index"] is not None:
-        value = env.get(_literal(match["index"]))
+        value = env.get(_string(match["index"]))
     else:
-        name = _literal(match["key"])
+        name = _string(match["key"])
         default = match["block"] or match["default"]
         if name not in env and default is None:
             raise ErbError(
@@ -115,11 +115,16 @@ def _literal(text: str) -> str | None:
     """A Ruby literal's string value: quoted strings unescaped, integers as digits, nil."""
     if text == "nil":
         return None
+    if text.startswith(("'", '"')):
+        return _string(text)
+    return str(int(text))
+
+
+def _string(text: str) -> str:
+    """A quoted Ruby string literal's value (single quotes: only ``\\\\`` and ``\\'``)."""
     if text.startswith("'"):
         return re.sub(r"\\([\\'])", r"\1", text[1:-1])
-    if text.startswith('"'):
-        return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m[1], m[1]), text[1:-1], flags=re.S)
-    return str(int(text))
+    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m[1], m[1]), text[1:-1], flags=re.S)
 
 
 def _excerpt(tag: str, limit: int = 60) -> str:
