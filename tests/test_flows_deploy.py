@@ -84,7 +84,10 @@ def first_matching(runner: DryRunner, host: str, start: str) -> int:
 
 def web_run(k: KamalContext, host: str = PRIMARY) -> tuple[str, str]:
     role = k.config.role("web")
-    return (host, app.run(k.config, role, host, version=k.config.version, cord_id="abc123"))
+    command = app.run(
+        k.config, role, host, version=k.config.version, cord_id="abc123", hostname=f"{host}-abc123"
+    )
+    return (host, command)
 
 
 def test_deploy_runs_its_steps_in_order(tmp_path: Path) -> None:

@@ -185,7 +185,12 @@ class RoleBoot:
         cord_id = self.k.new_id() if role.uses_cord else None
         if cord_id:
             host.run(cord.tie(cord.host_directory(config, role, cord_id)))
-        host.run(app.run(config, role, host.name, version=self.version, cord_id=cord_id))
+        hostname = app.container_hostname(host.name, self.k.new_id())
+        host.run(
+            app.run(
+                config, role, host.name, version=self.version, cord_id=cord_id, hostname=hostname
+            )
+        )
         self.started = True
         self.say(f"Started {self.container}, waiting for it to be healthy...")
         try:
