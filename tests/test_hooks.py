@@ -235,3 +235,16 @@ def test_cli_dry_run_prints_the_hook_files_from_both_places(root: Path, home: Pa
     assert lines[0] == "[local] .kamal/hooks/pre-build"
     assert lines[-1] == f"[local] {user_hook}"
     assert not (root / "ran.txt").exists()
+
+
+def test_a_users_pre_init_hook_runs_before_the_config_is_read(root: Path, home: Path) -> None:
+    from cli import kamal
+
+    (root / "config").mkdir()
+    (root / "config" / "deploy.yml").write_text(
+        "service: app\nimage: app\nservers: [1.1.1.1]\nregistry: {username: u, password: p}\n"
+    )
+    write_user_hook(home, "pre-init", f"echo from-home > {root / 'pre-init-ran'}\n")
+    done = kamal(root, "config", "--version", "v1", HOME=str(home))
+    assert done.returncode == 0, done.stderr
+    assert (root / "pre-init-ran").read_text() == "from-home\n"
