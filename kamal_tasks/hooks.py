@@ -1,4 +1,4 @@
-"""Running hook scripts (``.kamal/hooks/<name>``) on this machine."""
+"""Running hook scripts (``<hooks_path>/<name>``, else ``~/.kamal/hooks/<name>``) here."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ HOOK_NAMES = (
     "pre-init",
     "pre-connect",
     "pre-build",
+    "post-push",
     "pre-deploy",
     "post-deploy",
     "pre-traefik-reboot",
@@ -21,10 +22,17 @@ HOOK_NAMES = (
 )
 
 
+def hook_directories(hooks_path: str | Path, root: Path) -> list[Path]:
+    """Where hooks are looked up, in order: the project's ``hooks_path``, then the user's
+    ``~/.kamal/hooks`` (a project's hook wins over the user's hook of the same name)."""
+    return [root / hooks_path, Path.home() / ".kamal" / "hooks"]
+
+
 def hook_file(hooks_path: str | Path, name: str, root: Path) -> Path | None:
-    """The hook's executable, or None when the project has none."""
-    path = root / hooks_path / name
-    return path if path.is_file() and os.access(path, os.X_OK) else None
+    """The hook's executable from the first directory holding a file ``name``, or None."""
+    found = (d / name for d in hook_directories(hooks_path, root) if (d / name).is_file())
+    path = next(found, None)
+    return path if path is not None and os.access(path, os.X_OK) else None
 
 
 def shell_path(path: Path) -> str:

@@ -31,9 +31,19 @@ def logout(k: KamalContext) -> None:
 
 
 def push(k: KamalContext) -> None:
-    """Build the image here and push it (native ``docker build`` when buildx is absent)."""
-    config = k.config
+    """Build the image here and push it, between the ``pre-build`` and ``post-push`` hooks.
+
+    ``post-push`` runs once the image is in the registry and before any host pulls it, so a
+    failing ``post-push`` stops a deploy before anything changes on the hosts.
+    """
     k.hook("pre-build")
+    build_and_push(k)
+    k.hook("post-push")
+
+
+def build_and_push(k: KamalContext) -> None:
+    """``docker buildx build --push`` (native ``docker build`` + push when buildx is absent)."""
+    config = k.config
     k.output.info(f"Building and pushing {config.absolute_image}...")
     if config.builder.kind != "native" and not buildx_available(k):
         k.output.warning("docker buildx is not available here: building natively with docker build")
@@ -63,7 +73,7 @@ def pull(k: KamalContext) -> None:
 
 
 def deliver(k: KamalContext) -> None:
-    """Build and push, then pull on every host."""
+    """Build and push (``post-push`` runs here, after the push), then pull on every host."""
     push(k)
     pull(k)
 

@@ -58,7 +58,13 @@ def redeploy(k: KamalContext, *, skip_push: bool = False) -> None:
 
 
 def rollback(k: KamalContext) -> None:
-    """Boot an earlier version whose containers are still on the hosts."""
+    """Boot an earlier version whose containers are still on the hosts.
+
+    The hooks are ``pre-deploy`` and ``post-deploy`` (with ``KAMAL_COMMAND=rollback`` and
+    ``KAMAL_RUNTIME``), not a ``post-rollback`` of their own: as in Kamal, whose docs say
+    post-deploy runs "after a deploy, redeploy or rollback", so a notifying hook covers all
+    three and tells them apart by ``KAMAL_COMMAND``.
+    """
     config = k.config
     version = config.version
     with lock.held(k, f"Rolling back to {version}"):
