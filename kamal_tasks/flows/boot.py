@@ -19,7 +19,7 @@ from kamal_tasks.flows.health import ContainerUnhealthy, Poller
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Role
     from kamal_tasks.context import KamalContext
-    from kamal_tasks.runner import Host
+    from kamal_tasks.runner import Host, StopRequest
 
 
 class Barrier:
@@ -46,9 +46,11 @@ class Barrier:
             self._decided.set()
             return True
 
-    def wait(self) -> bool:
-        """Block until decided; True if open."""
-        self._decided.wait()
+    def wait(self, stop: StopRequest | None = None) -> bool:
+        """Block until decided; True if open. A stop request ends the wait (``Interrupted``)."""
+        while not self._decided.wait(0.1):
+            if stop:
+                stop.check()
         return self._opened
 
 
@@ -160,7 +162,8 @@ class RoleBoot:
             self.start_new_version()
         except Exception:
             if self.started:
-                self.stop_new_version()
+                with self.k.stop.cleanup():  # also after a SIGINT/SIGTERM
+                    self.stop_new_version()
             raise
         self.open_barrier()
         if old_version:
@@ -217,7 +220,7 @@ class RoleBoot:
         self.say(
             f"Waiting for the first healthy {primary} container before booting {self.role.name}..."
         )
-        if not self.barrier.wait():
+        if not self.barrier.wait(self.k.stop):
             self.say(f"First {primary} container is unhealthy, not booting {self.role.name}")
             raise BarrierClosed(primary, self.role.name, self.host.name)
         self.say(f"First {primary} container is healthy, booting {self.role.name}...")

@@ -50,16 +50,22 @@ def buildx_available(k: KamalContext) -> bool:
 
 
 def pull(k: KamalContext) -> None:
-    """Pull the image on every host and check it carries the ``service`` label."""
+    """Pull the image on every host and check it carries the ``service`` label.
+
+    Inside the deploy lock (the caller's, or its own), so no concurrent prune removes it.
+    """
+    from kamal_tasks.flows import lock
+
     config = k.config
-    k.output.info(f"Pulling {config.absolute_image} on {len(config.hosts)} host(s)...")
 
     def pull_on(host: Host) -> None:
         host.run(builder.pull(config))
         host.run(builder.validate_image(config))
         k.output.host(host.name, f"Pulled {config.absolute_image}")
 
-    k.runner.on(config.hosts, pull_on)
+    with lock.held(k, f"Pulling {config.version}"):
+        k.output.info(f"Pulling {config.absolute_image} on {len(config.hosts)} host(s)...")
+        k.runner.on(config.hosts, pull_on)
 
 
 def deliver(k: KamalContext) -> None:
