@@ -18,6 +18,7 @@ flight have finished and the cleanup has run, never before.
 from __future__ import annotations
 
 import io
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -86,14 +87,20 @@ def exit_code(signal_name: str) -> int:
 
 
 class StopRequest:
-    """The shared "stopping" flag: set once by a signal, checked at every command boundary."""
+    """The shared "stopping" flag: set once by a signal, checked at every command boundary.
+
+    Python runs signal handlers on the main thread, and only once it gets the interpreter:
+    meanwhile worker threads would go on starting commands. So while ``stop_on_signals``
+    guards a block, the C-level handler also writes each signal's number to a pipe
+    (``signal.set_wakeup_fd``) that ``check`` reads without blocking: a worker sees the
+    signal at its very next command boundary, whichever thread handles it.
+    """
 
     def __init__(self) -> None:
         self._event = threading.Event()
         self._local = threading.local()
+        self._wakeup: int | None = None
         self.signal_name: str | None = None
-        #: Set while the main thread may be interrupted at once (e.g. at a prompt).
-        self.abortable = False
 
     def request(self, signal_name: str) -> bool:
         """Ask every host to stop; True for the first request."""
@@ -105,7 +112,8 @@ class StopRequest:
 
     @property
     def requested(self) -> bool:
-        """Whether a stop was asked for."""
+        """Whether a stop was asked for (a signal already delivered counts)."""
+        self._read_wakeup()
         return self._event.is_set()
 
     @property
@@ -115,7 +123,7 @@ class StopRequest:
 
     def check(self) -> None:
         """Raise ``Interrupted`` if a stop was asked for, unless this thread is cleaning up."""
-        if self._event.is_set() and not self.in_cleanup:
+        if self.requested and not self.in_cleanup:
             raise Interrupted(self.signal_name or "a signal")
 
     @contextmanager
@@ -131,22 +139,39 @@ class StopRequest:
         """Pause, waking up early when a stop is asked for."""
         self._event.wait(seconds)
 
+    def _read_wakeup(self) -> None:
+        fd = self._wakeup
+        if fd is None or self._event.is_set():
+            return
+        try:
+            received = os.read(fd, 64)
+        except OSError:  # nothing there (EAGAIN), or the block just ended
+            return
+        for number in received:
+            if number in STOP_SIGNALS:
+                self.request(signal.Signals(number).name)
+                return
+
 
 @contextmanager
 def stop_on_signals(stop: StopRequest, output: Output) -> Iterator[None]:
     """For the block, SIGINT/SIGTERM request a stop instead of killing the process.
 
     Only the main thread can install handlers (elsewhere the block runs unguarded); the
-    previous handlers come back afterwards. A second signal is reported, not obeyed: exiting
-    then would leave the lock held or release it while a host still boots.
+    previous handlers and wakeup fd come back afterwards. A second signal is reported, not
+    obeyed: exiting then would leave the lock held, or release it while a host still boots.
+    Call it only where no worker thread outlives the block (``Runner.on`` joins them all).
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    handled: list[str] = []
 
     def handle(signum: int, frame: Any) -> None:
         name = signal.Signals(signum).name
-        if stop.request(name):
+        stop.request(name)
+        handled.append(name)
+        if len(handled) == 1:
             message = (
                 f"{name} received: stopping. No new command starts; waiting for the commands "
                 "in flight, then cleaning up and releasing the deploy lock..."
@@ -158,15 +183,22 @@ def stop_on_signals(stop: StopRequest, output: Output) -> Iterator[None]:
             )
         # The main thread may hold the output lock right now: print from another thread.
         threading.Thread(target=output.error, args=(message,), daemon=True).start()
-        if stop.abortable:
-            raise Interrupted(name)
 
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    os.set_blocking(write_end, False)
     previous = {number: signal.signal(number, handle) for number in STOP_SIGNALS}
+    previous_wakeup = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    stop._wakeup = read_end
     try:
         yield
     finally:
+        signal.set_wakeup_fd(previous_wakeup)
+        stop._wakeup = None
         for number, handler in previous.items():
             signal.signal(number, handler)
+        os.close(read_end)
+        os.close(write_end)
 
 
 class Host:
