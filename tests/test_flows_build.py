@@ -167,3 +167,48 @@ def test_failed_build_raises_before_any_pull(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="exited 1"):
         build.deliver(k)
     assert [host for host, _ in runner.commands] == ["local"] * 3
+
+
+@pytest.mark.parametrize(
+    ("patterns", "ignored"),
+    [
+        ([], False),
+        ([".kamal"], True),
+        ([".kamal/"], True),
+        ([".kamal/.env*"], True),
+        (["/.kamal/.env"], True),
+        (["**/.env*"], True),
+        (["*.env"], False),  # root level only, as Docker reads it
+        (["# .kamal", "  "], False),
+        ([".kamal", "!.kamal/.env"], False),
+        ([".kamal", "!.kamal/.env", ".kamal/.env*"], True),
+    ],
+)
+def test_dockerignore_patterns(patterns: list[str], ignored: bool) -> None:
+    assert build.dockerignored(patterns, ".kamal/.env") is ignored
+
+
+def test_env_files_in_the_build_context_are_named(tmp_path: Path) -> None:
+    (tmp_path / ".kamal").mkdir()
+    (tmp_path / ".kamal" / ".env").write_text("SECRET=1\n")
+    (tmp_path / ".kamal" / ".env.staging").write_text("SECRET=2\n")
+    (tmp_path / "app").mkdir()
+    assert build.exposed_env_files(tmp_path, ".") == [".kamal/.env", ".kamal/.env.staging"]
+    assert build.exposed_env_files(tmp_path, "app") == []  # outside the context
+    assert build.exposed_env_files(tmp_path, "https://github.com/x/y.git") == []
+    (tmp_path / ".dockerignore").write_text(".kamal/.env\n")
+    assert build.exposed_env_files(tmp_path, ".") == [".kamal/.env.staging"]
+
+
+def test_push_warns_about_env_files_in_the_build_context(tmp_path: Path) -> None:
+    (tmp_path / ".kamal").mkdir()
+    (tmp_path / ".kamal" / ".env").write_text("KAMAL_REGISTRY_PASSWORD=x\n")
+    k, _, errors = make_k(tmp_path)
+    build.push(k)
+    assert "WARNING: .kamal/.env is in the build context and no .dockerignore excludes it" in (
+        errors.getvalue()
+    )
+    (tmp_path / ".dockerignore").write_text(".kamal/.env*\n")
+    k, _, errors = make_k(tmp_path)
+    build.push(k)
+    assert "build context" not in errors.getvalue()
