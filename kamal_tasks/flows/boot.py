@@ -186,6 +186,7 @@ class RoleBoot:
         if self.started:
             with self.k.stop.cleanup():
                 self.stop_new_version()
+            self.say(f"Stopped the new container {self.container}")
 
     def rename_clashing_container(self) -> str | None:
         """Move aside a container already named for this version; return the running one."""
