@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from kamal_tasks.commands.base import any_of, make_directory
+from kamal_tasks.commands.base import Raw, any_of, docker, make_directory
 from kamal_tasks.configuration import Config
 
 
 def docker_installed() -> str:
     """Succeeds when a docker client is on the PATH."""
-    return "docker -v"
+    return docker("-v")
 
 
 def superuser() -> str:
     """Succeeds when we are root or may sudo without a password."""
-    return '[ "${EUID:-$(id -u)}" -eq 0 ] || sudo -nl usermod >/dev/null'
+    return Raw('[ "${EUID:-$(id -u)}" -eq 0 ] || sudo -nl usermod >/dev/null')
 
 
 def install_docker() -> str:
     """Install Docker from the distribution's packages, else Docker's script."""
     return any_of(
-        "(apt-get update -y && apt-get install docker.io -y)",
-        "(curl -fsSL https://get.docker.com | sh)",
+        Raw("(apt-get update -y && apt-get install docker.io -y)"),
+        Raw("(curl -fsSL https://get.docker.com | sh)"),
     )
 
 

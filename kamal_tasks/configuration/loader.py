@@ -42,6 +42,9 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
 
 def load_raw(config_file: Path, destination: str | None) -> dict[str, Any]:
     """The effective raw configuration: the base file with the destination's file merged over."""
+    from kamal_tasks.configuration.validation import check_destination
+
+    check_destination(destination)
     raw = read_yaml(config_file)
     if destination:
         raw = deep_merge(raw, read_yaml(destination_path(config_file, destination)))

@@ -70,8 +70,12 @@ class Healthcheck:
 
     @property
     def command(self) -> str:
-        """The health command: ``cmd`` or Kamal's default curl against ``port`` and ``path``."""
-        return self.cmd or f"curl -f http://localhost:{self.port}{self.path} || exit 1"
+        """The health command: ``cmd`` or Kamal's default curl against ``port`` and ``path``
+        (the URL quoted as one word for the container's shell)."""
+        from kamal_tasks.commands.base import Raw, join
+
+        url = f"http://localhost:{self.port}{self.path}"
+        return self.cmd or join("curl", "-f", url, Raw("|| exit 1"))
 
 
 @dataclass(frozen=True)
