@@ -160,9 +160,9 @@ def test_with_variables_expands_only_plain_variables():
     "line, words",
     [
         ("bin/rails server -b 0.0.0.0", ["bin/rails", "server", "-b", "0.0.0.0"]),
-        ("sh -c 'a && b'", ["sh", "-c", "a && b"]),
-        ('echo "$HOME" $(id); rm *', ["echo", "$HOME", "$(id);", "rm", "*"]),
-        ("a\\ b", ["a b"]),
+        ("sh -c 'a && b'", ["sh", "-c", "'a && b'"]),
+        ('echo "$HOME" $(id); rm *', ["echo", "'$HOME'", "'$(id);'", "rm", "'*'"]),
+        ("a\\ b ''", ["'a b'", "''"]),
         ("", []),
         (None, []),
     ],
@@ -174,7 +174,10 @@ def test_command_words(line, words):
 def test_command_words_refuses_an_unterminated_quote():
     with pytest.raises(BadCommandLine) as raised:
         command_words("echo 'oops", "servers/web/cmd")
-    assert str(raised.value) == "servers/web/cmd: can't split \"echo 'oops\" into words (no closing quotation)"
+    assert (
+        str(raised.value)
+        == "servers/web/cmd: can't split \"echo 'oops\" into words (no closing quotation)"
+    )
 
 
 def test_utc_timestamp():

@@ -53,7 +53,7 @@ def test_tie_and_cut():
 
 def test_directory_of(config):
     assert cord.directory_of(config.role("web"), "app-web-999") == (
-        "docker inspect -f '{{range .Mounts}}{{if eq .Destination \"/tmp/kamal-cord\"}}"
+        'docker inspect -f \'{{range .Mounts}}{{if eq .Destination "/tmp/kamal-cord"}}'
         "{{.Source}}{{end}}{{end}}' app-web-999"
     )
 

@@ -109,18 +109,19 @@ def with_variables(value: Any) -> Raw:
     return double_quoted(*pieces, value[start:])
 
 
-def command_words(command: str | None, what: str = "command") -> list[str]:
+def command_words(command: str | None, what: str = "command") -> list[Raw]:
     """A command line (``cmd``, ``exec COMMAND``) split into words as a POSIX shell splits
     them: quotes and backslashes honoured, nothing expanded or run.
 
     The words are then quoted one by one, so the program gets the argv the line spells
     (``sh -c 'a && b'`` stays three words) and operators or ``$(...)`` in it never run on the
-    host. ``BadCommandLine`` (naming ``what``) for an unterminated quote.
+    host (an empty word, ``''``, stays one). ``BadCommandLine`` (naming ``what``) for an
+    unterminated quote.
     """
     if not command:
         return []
     try:
-        return shlex.split(command)
+        return [shell_word(word) for word in shlex.split(command)]
     except ValueError as error:
         raise BadCommandLine(what, command, str(error).lower()) from None
 
