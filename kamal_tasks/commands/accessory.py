@@ -23,10 +23,10 @@ if TYPE_CHECKING:
     from kamal_tasks.configuration import Accessory, Config
 
 
-def service_data_directory(accessory: Accessory) -> Raw:
-    """``$PWD/<accessory service>``: where its files and relative directories live (a shell
-    word: ``$PWD`` expands on the host, the service is quoted)."""
-    return word(Raw("$PWD/"), accessory.service)
+def service_data_directory(accessory: Accessory, path: str = "") -> Raw:
+    """``$PWD/<accessory service><path>``: where its files and relative directories live (a
+    shell word: ``$PWD`` expands on the host, the rest is quoted)."""
+    return word(Raw("$PWD/"), f"{accessory.service}{path}")
 
 
 def _split(mapping: str) -> tuple[str, str]:
@@ -45,7 +45,7 @@ def directories(accessory: Accessory) -> dict[str, str]:
     result: dict[str, str] = {}
     for host_path, container_path in map(_split, accessory.directories):
         if not host_path.startswith("/"):
-            host_path = word(service_data_directory(accessory), f"/{host_path}")
+            host_path = service_data_directory(accessory, f"/{host_path}")
         result[host_path] = container_path
     return result
 
@@ -58,7 +58,7 @@ def _mapping(host: str, target: str) -> str:
 def volumes(accessory: Accessory) -> list[str]:
     """``--volume`` values: its own volumes, then its files, then its directories."""
     file_volumes = [
-        word(service_data_directory(accessory), f"{remote}:{remote}")
+        service_data_directory(accessory, f"{remote}:{remote}")
         for _, remote in map(_split, accessory.files)
     ]
     directory_volumes = [_mapping(host, target) for host, target in directories(accessory).items()]
