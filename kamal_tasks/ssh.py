@@ -218,8 +218,11 @@ class ConnectionPool:
         self.known_hosts.prepare(connection.client, host, port)
         try:
             connection.open()
-        except paramiko.BadHostKeyException as error:
-            raise self.known_hosts.changed(host, port, error.key) from None
+        except BaseException as error:
+            connection.client.close()  # the socket, or the proxy_command process
+            if isinstance(error, paramiko.BadHostKeyException):
+                raise self.known_hosts.changed(host, port, error.key) from None
+            raise
 
     def _reason(self, error: BaseException) -> str:
         return connect_failure(error, self.ssh.connect_timeout)
@@ -284,6 +287,8 @@ def connect_failure(error: BaseException, timeout: float) -> str:
         return "the host closed the connection during the SSH handshake (is sshd running there?)"
     if isinstance(error, OSError) and error.errno in (errno.ECONNREFUSED, errno.EHOSTUNREACH):
         return "connection refused" if error.errno == errno.ECONNREFUSED else "no route to host"
+    if isinstance(error, OSError) and error.filename:  # proxy_command's program, for one
+        return f"{error.strerror}: {error.filename}"
     if isinstance(error, OSError):
         return error.strerror or str(error) or type(error).__name__
     if str(error) == "No existing session":  # start_client gave up waiting for the key exchange

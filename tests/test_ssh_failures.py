@@ -102,8 +102,8 @@ def test_an_unknown_host_name(tmp_path: Path, client_key: Path) -> None:
         (OSError(errno.ENETUNREACH, "Network is unreachable"), "Network is unreachable"),
         (
             paramiko.AuthenticationException("Authentication failed."),
-            "authentication failed (Authentication failed.); check ssh/keys, ssh/key_data or the SSH"
-            " agent",
+            "authentication failed (Authentication failed.); check ssh/keys, ssh/key_data or"
+            " the SSH agent",
         ),
         (
             paramiko.SSHException("No existing session"),
@@ -189,6 +189,37 @@ def test_a_jump_host_with_a_changed_key_is_refused_before_auth(
             " has changed"
         )
         assert jump.recorded.auth_attempts == []
+
+
+def test_a_proxy_command_that_fails(tmp_path: Path, client_key: Path) -> None:
+    settings = ssh_settings(tmp_path, client_key, 22, proxy_command="false")
+    message, _ = failure(settings, host="10.9.9.9")
+    assert message.startswith("cannot connect to 10.9.9.9: ssh/proxy_command failed: ")
+
+
+def test_a_proxy_command_that_cannot_run(tmp_path: Path, client_key: Path) -> None:
+    settings = ssh_settings(tmp_path, client_key, 22, proxy_command="no-such-program-x %h")
+    message, _ = failure(settings, host="10.9.9.9")
+    assert message == ("cannot connect to 10.9.9.9: No such file or directory: no-such-program-x")
+
+
+def test_a_silent_proxy_command_times_out_and_is_ended(tmp_path: Path, client_key: Path) -> None:
+    marker = f"sleep 7{time.time_ns() % 1000}"  # a command line to look for
+    settings = ssh_settings(tmp_path, client_key, 22, proxy_command=marker, connect_timeout=0.5)
+    message, seconds = failure(settings, host="10.9.9.9")
+    assert message.startswith("cannot connect to 10.9.9.9: ")
+    assert "0.5 s (ssh/connect_timeout)" in message
+    assert seconds < 3
+    time.sleep(0.2)
+    running = [p for p in Path("/proc").glob("[0-9]*/cmdline") if _cmdline(p) == marker]
+    assert running == []
+
+
+def _cmdline(path: Path) -> str:
+    try:
+        return path.read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        return ""
 
 
 def test_errors_are_kamal_errors() -> None:
