@@ -124,14 +124,17 @@ def _pattern_matches(pattern: str, name: str) -> bool:
             return hmac.compare_digest(mac, base64.b64decode(digest))
         except (ValueError, TypeError):
             return False
+    if "*" not in pattern and "?" not in pattern:
+        return pattern.lower() == name
     regex = "".join(
         ".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern
     )
     return re.fullmatch(regex, name, flags=re.IGNORECASE) is not None
 
 
-def parse_line(line: str, file: Path) -> KnownKey | None:
-    """A known_hosts line as a ``KnownKey``; None for comments, blanks, CA and unreadable lines."""
+def parse_line(line: str, file: Path, name: str | None = None) -> KnownKey | None:
+    """A known_hosts line as a ``KnownKey``; None for comments, blanks, CA and unreadable lines
+    (and, given ``name``, lines for other hosts: their keys are not even decoded)."""
     fields = line.split()
     if not fields or fields[0].startswith("#"):
         return None
@@ -142,20 +145,23 @@ def parse_line(line: str, file: Path) -> KnownKey | None:
         fields = fields[1:]
     if len(fields) < 3:
         return None
+    patterns = tuple(fields[0].split(","))
+    if name is not None and not KnownKey(patterns, None, file).matches(name):
+        return None
     try:
         key = paramiko.PKey.from_type_string(fields[1], base64.b64decode(fields[2]))
     except Exception:  # noqa: BLE001 - a line paramiko cannot read is skipped, as ssh does
         return None
-    return KnownKey(tuple(fields[0].split(",")), key, file, revoked)
+    return KnownKey(patterns, key, file, revoked)
 
 
-def read_keys(path: Path) -> list[KnownKey]:
-    """Every readable key line of ``path`` (none if it does not exist)."""
+def read_keys(path: Path, name: str | None = None) -> list[KnownKey]:
+    """Every readable key line of ``path`` (for ``name`` only, if given); none if no file."""
     try:
         text = path.read_bytes().decode(errors="replace")
     except OSError:
         return []
-    return [key for line in text.splitlines() if (key := parse_line(line, path))]
+    return [key for line in text.splitlines() if (key := parse_line(line, path, name))]
 
 
 @dataclass
@@ -171,7 +177,7 @@ class KnownHosts:
     def keys_for(self, name: str) -> list[KnownKey]:
         """The keys known for ``name`` (system file first), revoked ones included."""
         files = [self.system_file, self.user_file] if self.system_file else [self.user_file]
-        return [key for path in files for key in read_keys(path) if key.matches(name)]
+        return [key for path in files for key in read_keys(path, name.lower())]
 
     def prepare(self, client: paramiko.SSHClient, host: str, port: int) -> None:
         """Give ``client`` the keys known for ``host`` and the policy for an unknown one.

@@ -152,3 +152,19 @@ def test_key_data_that_is_not_a_key_is_a_clear_error() -> None:
 
     with pytest.raises(KamalError, match="ssh/key_data: not a private key"):
         connect_kwargs(Ssh(key_data=("not a key",)))
+
+
+def test_log_level_sets_paramikos_logger(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``fatal`` (the default) hides paramiko's logged tracebacks; ``debug`` shows everything."""
+    import logging
+
+    from kamal_tasks.ssh import configure_logging
+
+    logger = logging.getLogger("paramiko")
+    monkeypatch.setattr(logger, "handlers", [])
+    monkeypatch.setattr(logger, "level", logger.level)
+    configure_logging("fatal")
+    assert (logger.level, logger.handlers) == (logging.CRITICAL, [])
+    configure_logging("DEBUG")
+    assert logger.level == logging.DEBUG
+    assert [type(handler) for handler in logger.handlers] == [logging.StreamHandler]
