@@ -173,6 +173,8 @@ class KnownHosts:
     system_file: Path | None = Path(SYSTEM_FILE)
     #: Called with (host, line) after a new host was recorded.
     on_record: Callable[[str, str], None] | None = None
+    #: Called with a message when a new host could not be recorded (it is accepted, as by ssh).
+    on_warning: Callable[[str], None] | None = None
 
     def keys_for(self, name: str) -> list[KnownKey]:
         """The keys known for ``name`` (system file first), revoked ones included."""
@@ -207,12 +209,16 @@ class KnownHosts:
         """Accept an unknown host per the policy (recording it), or raise why not."""
         if self.policy == NEVER or not self._to_record(host, port, offered):
             return
-        with _record_lock, _locked(self.user_file) as handle:
-            if not self._to_record(host, port, offered):
-                return  # recorded meanwhile (by another thread or process)
-            name = entry_name(host, port)
-            line = f"{name} {offered.get_name()} {offered.get_base64()}\n"
-            _append(handle, line)
+        line = f"{entry_name(host, port)} {offered.get_name()} {offered.get_base64()}\n"
+        try:
+            with _record_lock, _locked(self.user_file) as handle:
+                if not self._to_record(host, port, offered):
+                    return  # recorded meanwhile (by another thread or process)
+                _append(handle, line)
+        except OSError as error:
+            if self.on_warning:
+                self.on_warning(f"could not add {host}'s host key to {self.user_file}: {error}")
+            return
         if self.on_record:
             self.on_record(host, line.strip())
 

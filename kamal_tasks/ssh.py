@@ -311,6 +311,7 @@ def host_key_checking(ssh: Ssh, output: Output) -> KnownHosts:
         Path(ssh.user_known_hosts_file).expanduser(),
         Path(ssh.global_known_hosts_file).expanduser(),
         on_record=recorded,
+        on_warning=output.warning,
     )
 
 

@@ -147,6 +147,18 @@ def test_recording_appends_after_a_last_line_without_newline(tmp_path: Path) -> 
     assert hosts.user_file.read_text() == line("h1", old) + line("h2", new)
 
 
+def test_a_file_that_cannot_be_written_is_a_warning_as_in_ssh(tmp_path: Path) -> None:
+    hosts = known(tmp_path)
+    hosts.user_file.mkdir(parents=True)  # a directory: neither readable nor writable as a file
+    warnings: list[str] = []
+    hosts.on_warning = warnings.append
+    hosts.check_new("h1", 22, new_key())
+    assert warnings == [
+        f"could not add h1's host key to {hosts.user_file}: [Errno 21] Is a directory:"
+        f" '{hosts.user_file}'"
+    ]
+
+
 def test_a_changed_key_is_refused_naming_the_host_and_the_fix(tmp_path: Path) -> None:
     hosts = known(tmp_path)
     hosts.user_file.parent.mkdir()
