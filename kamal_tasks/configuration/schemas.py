@@ -93,6 +93,18 @@ def number(value: Any) -> Any:
     raise Invalid("should be a number")
 
 
+MAX_SECONDS = 1_000_000
+
+
+def positive_number(value: Any) -> Any:
+    """A number of seconds greater than zero (and at most ``MAX_SECONDS``: about 11 days)."""
+    if not number(value) > 0:  # NaN too
+        raise Invalid("should be greater than 0")
+    if value > MAX_SECONDS:
+        raise Invalid(f"should be at most {MAX_SECONDS}")
+    return value
+
+
 def boolean(value: Any) -> bool:
     """``true`` or ``false``."""
     if isinstance(value, bool):
@@ -476,10 +488,20 @@ SSH = Section(
         "keys_only": boolean,
         "keys": ArrayOf(string),
         "key_data": ArrayOf(string),
+        "connect_timeout": positive_number,
+        "verify_host_key": one_of("accept_new", "always", "never"),
+        "user_known_hosts_file": strict_string,
+        "global_known_hosts_file": strict_string,
     }
 )
 
-SSHKIT = Section({"max_concurrent_starts": integer, "pool_idle_timeout": integer})
+SSHKIT = Section(
+    {
+        "max_concurrent_starts": integer,
+        "pool_idle_timeout": integer,
+        "command_timeout": positive_number,
+    }
+)
 
 BOOT = Section({"limit": boot_limit, "wait": number})
 
