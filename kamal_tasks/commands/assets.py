@@ -22,10 +22,12 @@ def volume_path(config: Config, role: Role, version: str) -> str:
 
 
 def volume_arg(config: Config, role: Role, version: str) -> str:
-    """``--volume $(pwd)/<volume path>:<asset_path>`` ("" when the role has no asset path)."""
+    """``--volume $(pwd)/<volume path>:<asset_path>`` ("" when the role has no asset path;
+    no ``$(pwd)/`` for an absolute ``run_directory``)."""
     if not role.asset_path:
         return ""
-    return join("--volume", f"$(pwd)/{volume_path(config, role, version)}:{role.asset_path}")
+    host_path = config.docker_volume_path(volume_path(config, role, version))
+    return join("--volume", f"{host_path}:{role.asset_path}")
 
 
 def container_name(role: Role) -> str:

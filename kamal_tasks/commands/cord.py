@@ -35,9 +35,10 @@ def health_command(role: Role) -> str:
 
 
 def volume_arg(config: Config, role: Role, cord_id: str) -> str:
-    """``--volume $(pwd)/.kamal/cords/app-web-<id>:/tmp/kamal-cord``."""
-    host_path = host_directory(config, role, cord_id)
-    return join("--volume", f"$(pwd)/{host_path}:{container_directory(role)}")
+    """``--volume $(pwd)/.kamal/cords/app-web-<id>:/tmp/kamal-cord`` (no ``$(pwd)/`` for an
+    absolute ``run_directory``)."""
+    host_path = config.docker_volume_path(host_directory(config, role, cord_id))
+    return join("--volume", f"{host_path}:{container_directory(role)}")
 
 
 def tie(directory: str) -> str:

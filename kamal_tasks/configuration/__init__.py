@@ -328,6 +328,11 @@ class Config:
         """A path under the run directory (env files, cords, assets)."""
         return f"{self.run_directory}/{relative}"
 
+    @staticmethod
+    def docker_volume_path(path: str) -> str:
+        """A host path for ``docker run --volume``: relative ones under ``$(pwd)/``."""
+        return path if path.startswith("/") else f"$(pwd)/{path}"
+
     @property
     def traefik_env_file(self) -> str:
         """Traefik's secret env file."""
