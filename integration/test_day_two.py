@@ -163,6 +163,59 @@ def test_interactive_with_several_hosts_asks_to_pick_one(
     )
 
 
+# --- app.exec: --reuse goes into the version running on the host ----------------------------
+
+
+@pytest.fixture(scope="module")
+def deployed(project: Project) -> str:
+    """v1 deployed on h1; returns the checkout's version, which is another one."""
+    project.kamal("deploy", version="v1")
+    return "v-local"
+
+
+def local_env(env: dict[str, str], version: str) -> dict[str, str]:
+    return {**env, "VERSION": version}
+
+
+def test_app_exec_reuse_uses_the_running_version(
+    project: Project, env: dict[str, str], deployed: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "kamal_tasks", "app.exec", "--reuse", "cat /www/version"],
+        cwd=project.root, env=local_env(env, deployed), stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "v1"  # written by that container at its start
+
+
+def test_app_exec_interactive_reuse_through_a_terminal(
+    project: Project, env: dict[str, str], deployed: str
+) -> None:
+    args = [sys.executable, "-m", "kamal_tasks", "app.exec", "-i", "--reuse", "sh"]
+    terminal = Terminal(args, project.root, local_env(env, deployed))
+    terminal.read_until("# ")
+    terminal.type("echo running=$KAMAL_VERSION; tty\n")
+    assert "running=v1" in terminal.read_until("/dev/pts/")
+    terminal.type("exit 4\n")
+    assert terminal.exit_status() == 4
+
+
+def test_app_exec_interactive_runs_a_new_container_removed_after(
+    project: Project, env: dict[str, str], deployed: str
+) -> None:
+    h1 = project.sandbox.hosts[0]
+    before = list_containers(project.sandbox, h1, running=False)
+    args = [sys.executable, "-m", "kamal_tasks", "app.exec", "-i", "sh", "--version", "v1"]
+    terminal = Terminal(args, project.root, env)
+    terminal.read_until("# ")
+    terminal.type("echo fresh=${KAMAL_VERSION:-none} sum=$((2+2))\n")
+    assert "fresh=none sum=4" in terminal.read_until("sum=4")
+    terminal.type("exit\n")
+    assert terminal.exit_status() == 0
+    assert list_containers(project.sandbox, h1, running=False) == before
+
+
 # --- following logs until Ctrl-C -----------------------------------------------------------
 
 

@@ -225,6 +225,9 @@ def test_default_lines() -> None:
     assert sessions.default_lines(None, "1h", None) is None
     assert sessions.default_lines(None, None, "x", follow=True) is None
     assert sessions.default_lines("3", None, "x") == 3
+    with pytest.raises(KamalError) as raised:
+        sessions.default_lines("abc", None, None)
+    assert str(raised.value) == "--lines: should be a whole number (got 'abc')"
 
 
 # --- running attached ----------------------------------------------------------------------------

@@ -140,7 +140,10 @@ def default_lines(
 ) -> int | None:
     """Kamal's ``--lines`` default: 100 (10 when following), all with ``--since``/``--grep``."""
     if lines is not None:
-        return int(lines)
+        try:
+            return int(lines)
+        except ValueError:
+            raise KamalError(f"--lines: should be a whole number (got {lines!r})") from None
     if since or grep:
         return None
     return 10 if follow else 100
