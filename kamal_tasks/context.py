@@ -232,7 +232,7 @@ def _kamal_task_class() -> type:
             positional = [argument for argument in arguments if argument.positional]
             for index, argument in enumerate(positional):
                 argument.__class__ = _positional_argument_class()
-                argument.rest = positional[index + 1 :]
+                argument.rest = positional[index + 1 :]  # type: ignore[attr-defined]
             return arguments
 
     return KamalTask

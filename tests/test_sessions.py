@@ -238,6 +238,14 @@ def test_run_attached_returns_the_exit_status() -> None:
     assert sessions.run_attached(["true"]) == 0
 
 
+def test_run_attached_without_ssh_is_a_clean_error() -> None:
+    with pytest.raises(KamalError) as raised:
+        sessions.run_attached(["no-such-ssh-here", "host"])
+    assert str(raised.value) == (
+        "`no-such-ssh-here` not found: sessions need OpenSSH's ssh on the PATH"
+    )
+
+
 def test_run_attached_ctrl_c_ends_the_child_with_130() -> None:
     previous = signal.getsignal(signal.SIGINT)
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))

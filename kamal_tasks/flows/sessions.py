@@ -110,7 +110,12 @@ def run_attached(argv: list[str]) -> int:
     On a terminal ssh puts it in raw mode, so Ctrl-C travels to the remote side as a key;
     a SIGINT sent to us is passed on to the child.
     """
-    process = subprocess.Popen(argv)  # noqa: S603 - argv built by commands.interactive
+    try:
+        process = subprocess.Popen(argv)  # noqa: S603 - argv built by commands.interactive
+    except FileNotFoundError:
+        raise KamalError(
+            f"`{argv[0]}` not found: sessions need OpenSSH's ssh on the PATH"
+        ) from None
     interrupted = False
 
     def forward(signum: int, frame: Any) -> None:

@@ -142,16 +142,20 @@ def logs(
     from kamal_tasks.flows import sessions
 
     config = k.config
-    options = {"since": since, "grep": grep, "grep_options": grep_options}
     tail = sessions.default_lines(lines, since, grep, follow=follow)
+
+    def command(role: Role) -> str:
+        return app.logs(
+            config, role, since=since, lines=tail, grep=grep, grep_options=grep_options,
+            follow=follow,
+        )  # fmt: skip
+
     if follow:
         host = sessions.one_host(k, "app.logs --follow", config.hosts)
-        command = app.logs(config, config.roles_on(host)[0], lines=tail, follow=True, **options)
-        sessions.exit_with(sessions.attach(k, host, command))
+        sessions.exit_with(sessions.attach(k, host, command(config.roles_on(host)[0])))
         return
     for role in config.roles:
-        command = app.logs(config, role, lines=tail, **options)
-        show(k, config.role_hosts(role), command, f"Logs of {role.name}")
+        show(k, config.role_hosts(role), command(role), f"Logs of {role.name}")
 
 
 @kamal_task
