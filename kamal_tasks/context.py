@@ -279,7 +279,7 @@ def _with_common_options(
         except KamalError as error:
             from invoke.exceptions import Exit
 
-            raise Exit(f"ERROR: {error}", code=1) from None
+            raise Exit(error_line(error), code=1) from None
         finally:
             k.close()
 
@@ -327,8 +327,18 @@ def _help_or_refuse(
             return True
         from invoke.exceptions import Exit
 
-        raise Exit(f"ERROR: {FlagAsValue(name, argument, value)}", code=1)
+        raise Exit(error_line(FlagAsValue(name, argument, value)), code=1)
     return False
+
+
+def error_line(error: object) -> str:
+    """``ERROR: <message>`` for stderr, red on a terminal (see ``output.wants_color``)."""
+    import sys
+
+    from kamal_tasks.output import ERROR, wants_color
+
+    text = f"ERROR: {error}"
+    return f"\x1b[{ERROR}m{text}\x1b[0m" if wants_color(sys.stderr) else text
 
 
 def print_task_help(task: Any, name: str) -> None:

@@ -77,3 +77,15 @@ def test_timings_line() -> None:
     quiet = Output(0, stream=io.StringIO(), errors=(silent := io.StringIO()))
     quiet.timings("Boot time per host", {"h1": 1.0})
     assert silent.getvalue() == ""
+
+
+def test_error_line_is_red_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kamal_tasks.context import error_line
+
+    monkeypatch.setattr("sys.stderr", Tty())
+    assert error_line("boom") == "\x1b[31mERROR: boom\x1b[0m"
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert error_line("boom") == "ERROR: boom"
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setattr("sys.stderr", io.StringIO())
+    assert error_line("boom") == "ERROR: boom"
