@@ -252,6 +252,15 @@ def test_follow_streams_new_lines_until_ctrl_c(project: Project, env: dict[str, 
     assert int(ticks[1]) == int(ticks[0]) + 1  # the first is the last line, then a new one
 
 
+def test_follow_on_a_terminal_ends_with_ctrl_c(project: Project, env: dict[str, str]) -> None:
+    terminal = Terminal(argv("accessory.logs", "ticker", "-f", "-n", "1"), project.root, env)
+    first = terminal.read_until("tick-").rsplit("tick-", 1)[1]
+    terminal.read_until(f"tick-{int(first.split()[0]) + 1}" if first.split() else "tick-")
+    terminal.type("\x03")  # Ctrl-C, as typed: ssh -t passes it to the remote terminal
+    assert terminal.exit_status() == 130  # as a shell reports Ctrl-C; not ssh's 255
+    assert "Traceback" not in terminal.seen
+
+
 # --- asking before removing -------------------------------------------------------------------
 
 

@@ -45,6 +45,7 @@ accessories:
       - 192.0.2.2
       - 192.0.2.3
 """
+TRAP = "trap 'exit 130' INT; "
 CURRENT = (
     "docker ps --latest --quiet --filter label=service=app --filter label=role={role} "
     "--filter status=running --filter status=restarting"
@@ -87,6 +88,12 @@ def test_ssh_argv_with_proxy_command() -> None:
     assert interactive.ssh_argv(ssh, "10.0.0.1", "ls")[4:6] == [
         "-o", "ProxyCommand=ssh -W %h:%p bastion",
     ]  # fmt: skip
+
+
+def test_interruptible() -> None:
+    assert interactive.interruptible("docker logs x --follow") == (
+        "trap 'exit 130' INT; docker logs x --follow"
+    )
 
 
 # --- which host ----------------------------------------------------------------------------------
@@ -193,11 +200,11 @@ def test_app_logs_lines_default(project: Path, options: list[str], tail: str) ->
 
 def test_app_logs_follow_streams_from_one_host(project: Path) -> None:
     assert plan(project, "app.logs", "-f", "-g", "GET", "-o", "-i") == [
-        f"[192.0.2.1] {CURRENT.format(role='web')} | xargs docker logs --timestamps --follow "
-        '2>&1 | grep "GET" -i'
+        f"[192.0.2.1] {TRAP}{CURRENT.format(role='web')} | xargs docker logs --timestamps "
+        '--follow 2>&1 | grep "GET" -i'
     ]
     assert plan(project, "app.logs", "--follow", "--hosts", "192.0.2.3") == [
-        f"[192.0.2.3] {CURRENT.format(role='workers')} | xargs docker logs --timestamps "
+        f"[192.0.2.3] {TRAP}{CURRENT.format(role='workers')} | xargs docker logs --timestamps "
         "--tail 10 --follow 2>&1"
     ]
 
@@ -208,14 +215,14 @@ def test_accessory_and_traefik_logs(project: Path) -> None:
         '[192.0.2.3] docker logs app-db --since "1h" --tail 3 --timestamps 2>&1',
     ]
     assert plan(project, "accessory.logs", "db", "-f") == [
-        "[192.0.2.2] docker logs app-db --tail 10 --timestamps --follow 2>&1"
+        f"[192.0.2.2] {TRAP}docker logs app-db --tail 10 --timestamps --follow 2>&1"
     ]
     assert [line for line in plan(project, "traefik.logs", "-g", "502") if line[0] == "["] == [
         '[192.0.2.1] docker logs traefik --timestamps 2>&1 | grep "502"',
         '[192.0.2.2] docker logs traefik --timestamps 2>&1 | grep "502"',
     ]
     assert plan(project, "traefik.logs", "-f", "--hosts", "192.0.2.2") == [
-        "[192.0.2.2] docker logs traefik --tail 10 --timestamps --follow 2>&1"
+        f"[192.0.2.2] {TRAP}docker logs traefik --tail 10 --timestamps --follow 2>&1"
     ]
 
 

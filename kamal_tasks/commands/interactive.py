@@ -44,3 +44,10 @@ def ssh_argv(ssh: Ssh, host: str, remote_command: str, *, tty: bool = True) -> l
         f"{ssh.user}@{host}",
         remote_command,
     ]
+
+
+def interruptible(command: str) -> str:
+    """``trap 'exit 130' INT; COMMAND``: a Ctrl-C typed into the remote terminal ends the
+    command and the session with status 130 (not killed by a signal, which ssh reports as 255).
+    """
+    return f"trap 'exit 130' INT; {command}"

@@ -104,6 +104,11 @@ def attach(k: KamalContext, host: str, remote_command: str, *, tty: bool | None 
     return run_attached(argv)
 
 
+def follow(k: KamalContext, host: str, command: str) -> None:
+    """Stream ``command``'s output from ``host`` until Ctrl-C (then exit 130, quietly)."""
+    exit_with(attach(k, host, interactive.interruptible(command)))
+
+
 def run_attached(argv: list[str]) -> int:
     """Run ``argv`` with our stdin/stdout/stderr; Ctrl-C ends it (130), never a traceback.
 

@@ -107,7 +107,7 @@ def logs(
     if follow:
         acc = sessions.one_accessory(k, "accessory.logs --follow", name)
         host = sessions.one_host(k, "accessory.logs --follow", sessions.hosts_of(k, acc))
-        sessions.exit_with(sessions.attach(k, host, commands.logs(acc, follow=True, **options)))
+        sessions.follow(k, host, commands.logs(acc, follow=True, **options))
         return
     accessory.each_host(k, name, lambda acc: commands.logs(acc, **options))
 

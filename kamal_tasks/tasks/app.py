@@ -152,7 +152,7 @@ def logs(
 
     if follow:
         host = sessions.one_host(k, "app.logs --follow", config.hosts)
-        sessions.exit_with(sessions.attach(k, host, command(config.roles_on(host)[0])))
+        sessions.follow(k, host, command(config.roles_on(host)[0]))
         return
     for role in config.roles:
         show(k, config.role_hosts(role), command(role), f"Logs of {role.name}")

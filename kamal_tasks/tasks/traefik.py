@@ -76,7 +76,7 @@ def logs(
     options = {"since": since, "lines": tail, "grep": grep, "grep_options": grep_options}
     if follow:
         host = sessions.one_host(k, "traefik.logs --follow", k.config.traefik_hosts)
-        sessions.exit_with(sessions.attach(k, host, traefik.logs(follow=True, **options)))
+        sessions.follow(k, host, traefik.logs(follow=True, **options))
         return
     show(k, k.config.traefik_hosts, traefik.logs(**options), "Traefik logs")
 
