@@ -51,6 +51,7 @@ def test_invalid_aliases_are_reported_by_key() -> None:
     bad = {
         "Console": "app.exec -i bash",
         "deploy": "app.exec ls",
+        "app": "app.exec ls",
         "empty": "",
         "number": 3,
         "nowhere": "frobnicate --now",
@@ -60,6 +61,7 @@ def test_invalid_aliases_are_reported_by_key() -> None:
         "aliases/Console: Invalid alias name: can only contain lowercase letters, numbers, "
         "dashes and underscores",
         "aliases/deploy: Alias 'deploy' conflicts with a built-in task",
+        "aliases/app: Alias 'app' conflicts with a built-in task",
         "aliases/empty: should be a task command line",
         "aliases/number: should be a task command line",
         "aliases/nowhere: `frobnicate --now` should start with a task (e.g. app.exec, or "
@@ -94,7 +96,9 @@ def test_common_flags() -> None:
 
 def test_read_skips_what_is_not_an_alias(tmp_path: Path) -> None:
     path = tmp_path / "deploy.yml"
-    path.write_text("aliases:\n  ok: app.exec ls\n  Bad: app.exec ls\n  deploy: x\n  n: 3\n")
+    path.write_text(
+        "aliases:\n  ok: app.exec ls\n  Bad: app.exec ls\n  deploy: x\n  n: 3\n  app: x\n"
+    )
     assert aliases.read(path) == {"ok": "app.exec ls"}
     path.write_text("aliases: [\n")
     assert aliases.read(path) == {}
@@ -131,3 +135,12 @@ def test_config_file_setting_is_where_aliases_are_read(project: Path) -> None:
     assert "console" not in kamal(project, "--list").stdout
     done = kamal(project, "--list", INVOKE_KAMAL_CONFIG_FILE="config/other.yml")
     assert "console" in done.stdout
+
+
+def test_underscores_become_dashes_as_for_every_task(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config/deploy.yml").write_text(
+        BASE + "aliases:\n  db_console: server.exec -i sh\n"
+    )
+    done = kamal(tmp_path, "db-console", "--dry-run", "--version", "v1")
+    assert (done.returncode, done.stdout) == (0, "[192.0.2.1] sh\n"), done.stderr

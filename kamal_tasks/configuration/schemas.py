@@ -365,7 +365,7 @@ def aliases(value: Any) -> Any:
         if not isinstance(name, str) or not re.match(SERVICE_PATTERN, name):
             message = "Invalid alias name: can only contain lowercase letters, numbers, dashes and underscores"  # noqa: E501
             errors.append(Invalid(message, [name]))
-        elif name in builtin_task_names():
+        elif name in builtin_task_names() or name.replace("_", "-") in builtin_task_names():
             errors.append(Invalid(f"Alias '{name}' conflicts with a built-in task", [name]))
         elif not isinstance(command, str) or not command.strip():
             errors.append(Invalid("should be a task command line", [name]))

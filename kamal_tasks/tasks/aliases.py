@@ -37,7 +37,8 @@ class AliasError(KamalError):
 
 
 def builtin_task_names() -> set[str]:
-    """The names of the collection's own tasks (aliases may neither reuse nor run others)."""
+    """The names of the collection's own tasks and task groups (``app``): aliases may neither
+    reuse them nor run other aliases."""
     if not _builtin:
         from kamal_tasks.tasks import ns  # noqa: F401 - loading it fills the set
 
@@ -74,13 +75,15 @@ def read(config_file: Path) -> dict[str, str]:
         name: command
         for name, command in aliases.items()
         if isinstance(name, str) and re.match(NAME_PATTERN, name)
-        and name not in _builtin and isinstance(command, str) and command.strip()
+        and name not in _builtin and name.replace("_", "-") not in _builtin
+        and isinstance(command, str) and command.strip()
     }  # fmt: skip
 
 
 def add_to(collection: Collection, config_file: Path) -> None:
-    """Note the collection's own tasks, then add a task per alias of ``config_file``."""
-    _builtin.update(collection.task_names)
+    """Note the collection's own tasks (and groups), then add a task per alias of
+    ``config_file``."""
+    _builtin.update(collection.task_names, collection.collections)
     for name, command in read(config_file).items():
         collection.add_task(alias_task(name, command))
 
