@@ -85,7 +85,10 @@ def add_to(collection: Collection, config_file: Path) -> None:
     ``config_file``."""
     _builtin.update(collection.task_names, collection.collections)
     for name, command in read(config_file).items():
-        collection.add_task(alias_task(name, command))
+        try:
+            collection.add_task(alias_task(name, command))
+        except ValueError:  # a clash Invoke refuses: loading the collection must not fail
+            continue
 
 
 def alias_task(name: str, command: str) -> Any:
