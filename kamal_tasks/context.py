@@ -266,8 +266,8 @@ def _with_common_options(
 
     @functools.wraps(body)
     def wrapper(c: Any, *args: Any, **kwargs: Any) -> Any:
-        name = made[0].name if subcommand is None else f"{command}.{made[0].name}"
-        if _help_or_refuse(made, name, positional, kwargs):
+        task_name = made[0].name if subcommand is None else f"{command}.{made[0].name}"
+        if _help_or_refuse(made[0], task_name, positional, kwargs):
             return None
         flags = {name: kwargs.pop(name, None) for name in COMMON_OPTIONS}
         if _invoke_dry(c):
@@ -313,17 +313,15 @@ class FlagAsValue(KamalError):
         )
 
 
-def _help_or_refuse(
-    made: list[Any], name: str, positional: list[str], kwargs: dict[str, Any]
-) -> bool:
+def _help_or_refuse(task: Any, name: str, positional: list[str], kwargs: dict[str, Any]) -> bool:
     """Print the task's help when a positional got ``--help``/``-h`` (True); raise a clean
-    error when one got another flag-like value; else False. ``made``: [the task]."""
+    error when one got another flag-like value; else False."""
     for argument in positional:
         value = kwargs.get(argument)
         if not isinstance(value, str) or not value.startswith("-") or value == FLAG_LIKE:
             continue
         if value in HELP_FLAGS:
-            print_task_help(made[0], name)
+            print_task_help(task, name)
             return True
         from invoke.exceptions import Exit
 
