@@ -15,13 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kamal_tasks.errors import KamalError
-from kamal_tasks.options import (
-    COMMON_OPTIONS,
-    RESERVED_SHORT_FLAGS,
-    SHORT_FLAGS,
-    TASK_SHORT_FLAGS,
-    Options,
-)
+from kamal_tasks.options import COMMON_OPTIONS, SHORT_FLAGS, TASK_SHORT_FLAGS, Options
 from kamal_tasks.output import NORMAL, QUIET, VERBOSE, Output
 
 if TYPE_CHECKING:
@@ -221,8 +215,14 @@ def _kamal_task_class() -> type:
                 short = SHORT_FLAGS.get(name) or TASK_SHORT_FLAGS.get(name)
                 opts["names"] = [opts["names"][0], *([short] if short else [])]
                 return opts
-            reserved = set(taken_names) | set(SHORT_FLAGS.values()) | RESERVED_SHORT_FLAGS
+            reserved = set(taken_names) | set(SHORT_FLAGS.values()) | self._kamal_shorts()
             return super().arg_opts(name, default, reserved)
+
+        def _kamal_shorts(self) -> set[str]:
+            """``-h``, and the Kamal short flags of this task's own options (so no other
+            option of the task takes them first)."""
+            names = inspect.signature(self.body).parameters
+            return {"h", *(TASK_SHORT_FLAGS[name] for name in names if name in TASK_SHORT_FLAGS)}
 
         def get_arguments(self, ignore_unknown_help: bool | None = None) -> list[Any]:
             # Invoke's arg_opts pops each help text: keep them, so help shows every time.

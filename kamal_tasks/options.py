@@ -47,9 +47,6 @@ TASK_SHORT_FLAGS = {
     "skip_remote": "R",
 }
 
-#: Short flags never handed out automatically (``-h`` is help, the rest are Kamal's).
-RESERVED_SHORT_FLAGS = {"h", *TASK_SHORT_FLAGS.values()}
-
 DEFAULT_CONFIG_FILE = "config/deploy.yml"
 
 

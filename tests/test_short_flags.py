@@ -65,10 +65,15 @@ def test_every_task_option_of_a_kamal_name_gets_kamals_short_flag(name: str) -> 
         if expected:
             assert shorts == [expected], (name, long)
         else:
-            assert "h" not in shorts and not set(shorts) & set(TASK_SHORT_FLAGS.values()), (
-                name,
-                long,
-            )
+            assert "h" not in shorts, (name, long)
+    all_names = [n for argument in ns[name].get_arguments() for n in argument.names]
+    assert len(all_names) == len(set(all_names)), name
+
+
+def test_other_tasks_keep_their_own_short_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    text = task_help("docs", capsys)
+    assert "-s STRING, --section=STRING" in text
+    assert "-o STRING, --output=STRING" in text
 
 
 def test_short_flags_reach_the_task(capsys: pytest.CaptureFixture[str]) -> None:
