@@ -119,6 +119,7 @@ class Terminal:
 
 
 def test_server_exec_interactive_through_a_terminal(project: Project, env: dict[str, str]) -> None:
+    project.clear_hook_log()
     terminal = Terminal(argv("server.exec", "-i", "sh"), project.root, env)
     terminal.read_until("# ")
     terminal.type("echo answer=$((6*7)); tty\n")
@@ -127,6 +128,7 @@ def test_server_exec_interactive_through_a_terminal(project: Project, env: dict[
     terminal.type("exit 3\n")
     assert terminal.exit_status() == 3
     assert "Traceback" not in terminal.seen
+    assert [record["hook"] for record in project.hook_records()] == ["pre-connect"]
 
 
 def test_accessory_exec_interactive_through_a_terminal(

@@ -99,6 +99,7 @@ def attach(k: KamalContext, host: str, remote_command: str, *, tty: bool | None 
     if k.options.dry_run:
         k.output.plan(host, remote_command)
         return 0
+    k.runner  # noqa: B018 - sets up the runner, which runs the pre-connect hook first
     k.output.command("local", shlex.join(argv))
     k.output.info(f"Connecting to {host}...")
     return run_attached(argv)
