@@ -124,8 +124,13 @@ class KamalContext:
             return DryRunner(self.output)
         return Runner(self.output, self.c)
 
-    def hook(self, name: str, *, runtime: float | None = None) -> bool:
-        """Run hook ``name`` with the ``KAMAL_*`` variables, unless hooks are skipped."""
+    def hook(
+        self, name: str, *, runtime: float | None = None, hosts: list[str] | None = None
+    ) -> bool:
+        """Run hook ``name`` with the ``KAMAL_*`` variables, unless hooks are skipped.
+
+        ``KAMAL_HOSTS`` lists ``hosts`` (default: every selected host).
+        """
         if self.options.skip_hooks:
             return False
         from kamal_tasks.commands.hooks import env as hook_env
@@ -138,7 +143,7 @@ class KamalContext:
             subcommand=self.subcommand,
             performer=self.performer,
             recorded_at=self.now(),
-            hosts=config.hosts,
+            hosts=config.hosts if hosts is None else hosts,
             runtime=runtime,
         )
         return run_hook(self.runner, config.hooks_path, name, env, self.root)

@@ -174,3 +174,39 @@ def test_confirm_without_a_terminal_asks_nothing() -> None:
     assert stderr.getvalue() == ""
     confirm("remove", "Sure?", yes=True, stdin=FakeTerminal("", tty=False), stderr=stderr)
     assert stderr.getvalue() == ""
+
+
+@pytest.mark.parametrize(
+    ("rolling", "groups"),
+    [(True, [["192.0.2.1"], ["192.0.2.2"]]), (False, [["192.0.2.1", "192.0.2.2"]])],
+)
+def test_traefik_reboot_hooks_wrap_each_group(
+    tmp_path: Path, rolling: bool, groups: list[list[str]]
+) -> None:
+    import yaml
+
+    from kamal_tasks.configuration import Config
+    from kamal_tasks.context import KamalContext
+    from kamal_tasks.dry_run import DryRunner
+    from kamal_tasks.flows import traefik
+    from kamal_tasks.options import Options
+    from kamal_tasks.output import Output
+
+    runner = DryRunner(Output(stream=io.StringIO(), errors=io.StringIO()), echo=False)
+    k = KamalContext(None, Options(), runner=runner, root=tmp_path)
+    k._config = Config(yaml.safe_load(DEPLOY_YML), version="v1", env_values={})
+    seen: list[tuple[str, object]] = []
+
+    def hook(name: str, *, runtime: float | None = None, hosts: list[str] | None = None) -> bool:
+        seen.append((name, hosts))
+        seen.append(("ran on", [h for h, _ in runner.commands]))
+        runner.commands.clear()
+        return True
+
+    k.hook = hook  # type: ignore[method-assign]
+    traefik.reboot(k, rolling=rolling)
+    expected: list[tuple[str, object]] = []
+    for group in groups:  # each group's 4 commands run between its pre and post hooks
+        expected += [("pre-traefik-reboot", group), ("ran on", [])]
+        expected += [("post-traefik-reboot", group), ("ran on", sorted(group * 4))]
+    assert seen == expected
