@@ -9,12 +9,13 @@ import os
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kamal_tasks.errors import KamalError
-from kamal_tasks.options import COMMON_OPTIONS, SHORT_FLAGS, Options
+from kamal_tasks.options import COMMON_OPTIONS, SHORT_FLAGS, TASK_SHORT_FLAGS, Options
 from kamal_tasks.output import NORMAL, QUIET, VERBOSE, Output
 from kamal_tasks.runner import Interrupted, StopRequest, exit_code, stop_on_signals
 
@@ -134,8 +135,13 @@ class KamalContext:
         runner.stop = self.stop
         return runner
 
-    def hook(self, name: str, *, runtime: float | None = None) -> bool:
-        """Run hook ``name`` with the ``KAMAL_*`` variables, unless hooks are skipped."""
+    def hook(
+        self, name: str, *, runtime: float | None = None, hosts: list[str] | None = None
+    ) -> bool:
+        """Run hook ``name`` with the ``KAMAL_*`` variables, unless hooks are skipped.
+
+        ``KAMAL_HOSTS`` lists ``hosts`` (default: every selected host).
+        """
         if self.options.skip_hooks:
             return False
         from kamal_tasks.commands.hooks import env as hook_env
@@ -148,7 +154,7 @@ class KamalContext:
             subcommand=self.subcommand,
             performer=self.performer,
             recorded_at=self.now(),
-            hosts=config.hosts,
+            hosts=config.hosts if hosts is None else hosts,
             runtime=runtime,
         )
         return run_hook(self.runner, config.hooks_path, name, env, self.root)
@@ -203,10 +209,13 @@ def kamal_task(*args: Any, **task_kwargs: Any) -> Any:
     def decorate(body: Callable[..., Any]) -> Any:
         from invoke import task
 
-        wrapper = _with_common_options(body)
+        positional = list(task_kwargs.get("positional") or [])
+        made: list[Any] = []
+        wrapper = _with_common_options(body, positional, made)
         help_texts = {name: text for name, (_, text) in COMMON_OPTIONS.items()}
         help_texts.update(task_kwargs.pop("help", {}))
-        return task(wrapper, help=help_texts, klass=_kamal_task_class(), **task_kwargs)
+        made.append(task(wrapper, help=help_texts, klass=_kamal_task_class(), **task_kwargs))
+        return made[0]
 
     return decorate
 
@@ -217,24 +226,68 @@ def _kamal_task_class() -> type:
 
     class KamalTask(Task):
         def arg_opts(self, name: str, default: Any, taken_names: set[str]) -> dict[str, Any]:
-            if name in COMMON_OPTIONS:
+            if name in COMMON_OPTIONS or name in TASK_SHORT_FLAGS:
                 opts = super().arg_opts(name, default, set(taken_names) | {*name})
-                short = SHORT_FLAGS.get(name)
+                short = SHORT_FLAGS.get(name) or TASK_SHORT_FLAGS.get(name)
                 opts["names"] = [opts["names"][0], *([short] if short else [])]
                 return opts
-            reserved = set(taken_names) | set(SHORT_FLAGS.values())
+            reserved = set(taken_names) | set(SHORT_FLAGS.values()) | self._kamal_shorts()
             return super().arg_opts(name, default, reserved)
+
+        def _kamal_shorts(self) -> set[str]:
+            """``-h``, and the Kamal short flags of this task's own options (so no other
+            option of the task takes them first)."""
+            names = inspect.signature(self.body).parameters
+            return {"h", *(TASK_SHORT_FLAGS[name] for name in names if name in TASK_SHORT_FLAGS)}
+
+        def get_arguments(self, ignore_unknown_help: bool | None = None) -> list[Any]:
+            # Invoke's arg_opts pops each help text: keep them, so help shows every time.
+            self.all_help: dict[str, str] = getattr(self, "all_help", None) or dict(self.help)
+            self.help = dict(self.all_help)
+            arguments = super().get_arguments(ignore_unknown_help)
+            positional = [argument for argument in arguments if argument.positional]
+            for index, argument in enumerate(positional):
+                argument.__class__ = _positional_argument_class()
+                argument.rest = positional[index + 1 :]  # type: ignore[attr-defined]
+            return arguments
 
     return KamalTask
 
 
-def _with_common_options(body: Callable[..., Any]) -> Callable[..., Any]:
+@functools.cache
+def _positional_argument_class() -> type:
+    """A positional argument that, given a value starting with ``-`` (``--help``, a typo'd
+    flag), marks the later positionals as given, so parsing completes and the task can print
+    its help or refuse the value instead of Invoke erroring on missing arguments."""
+    from invoke.parser import Argument
+
+    class PositionalArgument(Argument):
+        rest: list[Any]
+
+        def set_value(self, value: Any, cast: bool = True) -> None:
+            super().set_value(value, cast)
+            if isinstance(value, str) and value.startswith("-"):
+                for later in self.rest:
+                    if later.value is None:
+                        later.set_value(FLAG_LIKE, cast=False)
+
+    return PositionalArgument
+
+
+def _with_common_options(
+    body: Callable[..., Any], positional: list[str], made: list[Any]
+) -> Callable[..., Any]:
     command, subcommand = _command_names(body)
     own = list(inspect.signature(body).parameters.values())[1:]
 
     @functools.wraps(body)
     def wrapper(c: Any, *args: Any, **kwargs: Any) -> Any:
+        task_name = made[0].name if subcommand is None else f"{command}.{made[0].name}"
+        if _help_or_refuse(made[0], task_name, positional, kwargs):
+            return None
         flags = {name: kwargs.pop(name, None) for name in COMMON_OPTIONS}
+        if _invoke_dry(c):
+            flags["dry_run"] = True
         options = Options.resolve(flags, _settings(c))
         k = KamalContext(c, options, command=command, subcommand=subcommand)
         return run_body(k, body, *args, **kwargs)
@@ -262,7 +315,7 @@ def run_body(k: KamalContext, body: Callable[..., Any], *args: Any, **kwargs: An
             result = body(k, *args, **kwargs)
         except KamalError as error:
             if not k.stop.requested:
-                raise Exit(f"ERROR: {error}", code=1) from None
+                raise Exit(error_line(error), code=1) from None
             if not isinstance(error, Interrupted):
                 k.output.error(f"ERROR: {error}")
         finally:
@@ -281,6 +334,83 @@ def interrupted_message(k: KamalContext) -> str:
     if k.lock_state == "held":
         return f"{message}; the deploy lock is still held (check, then `inv lock.release`)"
     return message
+
+
+#: What the later positionals get when an earlier one took a flag-like value.
+FLAG_LIKE = "\0flag-like"
+HELP_FLAGS = ("--help", "-h")
+
+
+@dataclass
+class FlagAsValue(KamalError):
+    """A positional argument got a value that looks like a flag (a typo'd or unknown one)."""
+
+    task: str
+    argument: str
+    value: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.task}: {self.argument.upper()} may not start with '-' (got {self.value!r}); "
+            f"see `inv --help {self.task}` for its flags"
+        )
+
+
+def _help_or_refuse(task: Any, name: str, positional: list[str], kwargs: dict[str, Any]) -> bool:
+    """Print the task's help when a positional got ``--help``/``-h`` (True); raise a clean
+    error when one got another flag-like value; else False."""
+    for argument in positional:
+        value = kwargs.get(argument)
+        if not isinstance(value, str) or not value.startswith("-") or value == FLAG_LIKE:
+            continue
+        if value in HELP_FLAGS:
+            print_task_help(task, name)
+            return True
+        from invoke.exceptions import Exit
+
+        raise Exit(error_line(FlagAsValue(name, argument, value)), code=1)
+    return False
+
+
+def error_line(error: object) -> str:
+    """``ERROR: <message>`` for stderr, red on a terminal (see ``output.wants_color``)."""
+    import sys
+
+    from kamal_tasks.output import ERROR, wants_color
+
+    text = f"ERROR: {error}"
+    return f"\x1b[{ERROR}m{text}\x1b[0m" if wants_color(sys.stderr) else text
+
+
+def print_task_help(task: Any, name: str) -> None:
+    """Print ``task``'s help as ``inv --help NAME`` does."""
+    import sys
+
+    from invoke import Program
+    from invoke.parser import ParserContext
+
+    context = ParserContext(name=name, args=task.get_arguments())
+    tuples = context.help_tuples()
+    program = Program()
+    program_path = Path(sys.argv[0] if sys.argv and sys.argv[0] else "inv")
+    binary = program_path.name
+    if binary == "__main__.py":
+        binary = "kamal-tasks" if program_path.parent.name == "kamal_tasks" else "inv"
+    print(f"Usage: {binary} [--core-opts] {name} {'[--options] ' if tuples else ''}"
+          "[other tasks here ...]")  # fmt: skip
+    print("\nDocstring:")
+    for line in (inspect.getdoc(task) or "none").splitlines():
+        print(program.leading_indent + line if line.strip() else "")
+    print("\nOptions:")
+    program.print_columns(tuples)
+
+
+def _invoke_dry(c: Any) -> bool:
+    """Whether Invoke's own ``--dry`` (``run.dry``) was given."""
+    try:
+        return bool(c.config.run.dry)
+    except AttributeError:
+        return False
 
 
 def _command_names(body: Callable[..., Any]) -> tuple[str, str | None]:

@@ -31,6 +31,22 @@ SHORT_FLAGS = {
     "quiet": "q",
 }
 
+#: Kamal's short flags for task options, wherever a task has an option of that name.
+TASK_SHORT_FLAGS = {
+    "skip_push": "P",
+    "lines": "n",
+    "env": "e",
+    "interactive": "i",
+    "follow": "f",
+    "since": "s",
+    "grep": "g",
+    "grep_options": "o",
+    "yes": "y",
+    "message": "m",
+    "skip_local": "L",
+    "skip_remote": "R",
+}
+
 DEFAULT_CONFIG_FILE = "config/deploy.yml"
 
 

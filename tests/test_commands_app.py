@@ -453,3 +453,18 @@ def test_state_prints_state_then_health(make_config):
         "docker container ls --all --filter name=^app-web-999$ --quiet | xargs docker inspect "
         "--format '{{.State.Status}}{{if .State.Health}} {{.State.Health.Status}}{{end}}'"
     )
+
+
+def test_run_with_an_absolute_run_directory_mounts_it_as_is(make_config):
+    config = make_config(servers=ROLES, run_directory="/var/kamal", asset_path="/public/assets")
+    command = app.run(config, config.role("web"), "1.1.1.1", cord_id="12345678")
+    assert (
+        "--volume /var/kamal/cords/app-web-12345678:/tmp/kamal-cord "
+        '--log-opt max-size="10m" '
+        "--volume /var/kamal/assets/volumes/app-web-999:/public/assets "
+    ) in command
+    assert "$(pwd)" not in command
+    relative = make_config(servers=ROLES, run_directory="state/kamal", asset_path="/p")
+    assert "--volume $(pwd)/state/kamal/cords/app-web-1:/tmp/kamal-cord " in app.run(
+        relative, relative.role("web"), "1.1.1.1", cord_id="1"
+    )

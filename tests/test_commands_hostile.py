@@ -163,6 +163,11 @@ def test_traefik(config: Config) -> None:
         "docker run --name traefik --detach --restart unless-stopped --publish 80:80 "
         "--volume /var/run/docker.sock:/var/run/docker.sock "
         "--env-file 'my dir/env/traefik/traefik.env' --log-opt 'max size'=\"1 0m\" "
+        '--label traefik.http.routers.catchall.entryPoints="http" '
+        '--label traefik.http.routers.catchall.rule="PathPrefix(\\`/\\`)" '
+        '--label traefik.http.routers.catchall.service="unavailable" '
+        '--label traefik.http.routers.catchall.priority="1" '
+        '--label traefik.http.services.unavailable.loadbalancer.server.port="0" '
         "--label 'l l'=\"v\" '--a b' \"c\" 'traefik:v2 ; id' "
         '--providers.docker --log.level="DEBUG" --entrypoints.web.address=":80" \'--x;y\''
     )

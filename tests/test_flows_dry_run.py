@@ -129,3 +129,12 @@ def test_dry_run_assumes_a_healthy_deploy() -> None:
     state = "docker inspect --format '{{.State.Status}}{{if .State.Health}} {{.State.Health.Status}}{{end}}'"  # noqa: E501
     assert assume_success("h", f"docker container ls --quiet | xargs {state}") == "running healthy"
     assert assume_success("h", "docker ps") is None
+
+
+def test_deploy_ends_with_a_per_host_timing_line(plan: tuple[list[str], str, Path]) -> None:
+    _, stderr, _ = plan
+    last = stderr.splitlines()[-1]
+    assert re.fullmatch(
+        r"Boot time per host: " + ", ".join(rf"\[{re.escape(h)}\] \d+\.\ds" for h in HOSTS), last
+    ), last
+    assert stderr.splitlines()[-2].startswith("Deployed demo 1 in ")

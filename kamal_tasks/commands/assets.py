@@ -13,7 +13,7 @@ from kamal_tasks.commands.base import (
     join,
     make_directory,
     single_quote,
-    word,
+    volume_mapping,
 )
 
 if TYPE_CHECKING:
@@ -31,11 +31,12 @@ def volume_path(config: Config, role: Role, version: str) -> str:
 
 
 def volume_arg(config: Config, role: Role, version: str) -> str:
-    """``--volume $(pwd)/<volume path>:<asset_path>`` ("" when the role has no asset path)."""
+    """``--volume $(pwd)/<volume path>:<asset_path>`` ("" when the role has no asset path;
+    no ``$(pwd)/`` for an absolute ``run_directory``)."""
     if not role.asset_path:
         return ""
-    mapping = f"{volume_path(config, role, version)}:{role.asset_path}"
-    return join("--volume", word(Raw("$(pwd)/"), mapping))
+    mapping = [volume_path(config, role, version), ":", role.asset_path]
+    return join("--volume", volume_mapping(*mapping))
 
 
 def container_name(role: Role) -> str:

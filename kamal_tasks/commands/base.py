@@ -218,6 +218,13 @@ def substitution(command: str) -> Raw:
     return Raw(f"$({_commands([command])[0]})")
 
 
+def volume_mapping(host_path: str, *rest: Any) -> Raw:
+    """One ``--volume`` word: a relative host path under ``$(pwd)/`` (Docker wants absolute
+    ones), an absolute one as it is; ``rest`` (``":"``, the container path) quoted with it."""
+    prefix = None if host_path.startswith("/") else Raw("$(pwd)/")
+    return word(prefix, "".join([host_path, *(text(part) for part in rest)]))
+
+
 def docker(*args: Any) -> Raw:
     """``docker`` followed by ``args`` (joined as ``join`` does)."""
     return join("docker", *args)

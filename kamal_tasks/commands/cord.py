@@ -7,7 +7,14 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from kamal_tasks.commands.base import Raw, combine, docker, join, make_directory, shell_word, word
+from kamal_tasks.commands.base import (
+    combine,
+    docker,
+    join,
+    make_directory,
+    shell_word,
+    volume_mapping,
+)
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Config, Role
@@ -40,9 +47,10 @@ def health_command(role: Role) -> str:
 
 
 def volume_arg(config: Config, role: Role, cord_id: str) -> str:
-    """``--volume $(pwd)/.kamal/cords/app-web-<id>:/tmp/kamal-cord``."""
+    """``--volume $(pwd)/.kamal/cords/app-web-<id>:/tmp/kamal-cord`` (no ``$(pwd)/`` for an
+    absolute ``run_directory``)."""
     host_path = host_directory(config, role, cord_id)
-    return join("--volume", word(Raw("$(pwd)/"), f"{host_path}:{container_directory(role)}"))
+    return join("--volume", volume_mapping(host_path, ":", container_directory(role)))
 
 
 def tie(directory: str) -> str:

@@ -25,6 +25,7 @@ SECTIONS: tuple[str, ...] = (
     "sshkit",
     "boot",
     "logging",
+    "alias",
 )
 
 

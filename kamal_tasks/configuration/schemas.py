@@ -406,6 +406,31 @@ def servers(value: Any) -> Any:
     raise Invalid("should be an array or a hash")
 
 
+def aliases(value: Any) -> Any:
+    """``name: task command line``: names like service names, not a task's; values naming a
+    task (``app.exec -i --reuse "bin/rails console"`` or Kamal's ``app exec ...``)."""
+    if not isinstance(value, dict):
+        raise Invalid("should be a hash")
+    from kamal_tasks.tasks.aliases import AliasError, builtin_task_names, resolve
+
+    errors: list[Invalid] = []
+    for name, command in value.items():
+        if not isinstance(name, str) or not re.match(SERVICE_PATTERN, name):
+            message = "Invalid alias name: can only contain lowercase letters, numbers, dashes and underscores"  # noqa: E501
+            errors.append(Invalid(message, [name]))
+        elif name in builtin_task_names() or name.replace("_", "-") in builtin_task_names():
+            errors.append(Invalid(f"Alias '{name}' conflicts with a built-in task", [name]))
+        elif not isinstance(command, str) or not command.strip():
+            errors.append(Invalid("should be a task command line", [name]))
+        else:
+            try:
+                resolve(command)
+            except AliasError as error:
+                errors.append(Invalid(str(error), [name]))
+    raise_all(errors)
+    return value
+
+
 # --- other sections -----------------------------------------------------------------------
 REGISTRY = Section(
     {"server": string, "username": registry_credential, "password": registry_credential},
@@ -533,6 +558,7 @@ ROOT = Section(
         "boot": BOOT,
         "healthcheck": HEALTHCHECK,
         "logging": LOGGING,
+        "aliases": aliases,
     },
     required=("service", "image", "servers", "registry"),
     extensions=True,
@@ -553,4 +579,5 @@ SECTION_SCHEMAS: dict[str, Validator] = {
     "sshkit": SSHKIT,
     "boot": BOOT,
     "logging": LOGGING,
+    "alias": aliases,
 }

@@ -238,6 +238,15 @@ class Builder:
 
 
 DEFAULT_TRAEFIK_ARGS: dict[str, Any] = {"providers.docker": None, "log.level": "DEBUG"}
+#: Kamal's catch-all router: with no healthy app container, a request gets a 502 from the
+#: ``unavailable`` service rather than a 404. Configured labels replace these by key.
+DEFAULT_TRAEFIK_LABELS: dict[str, Any] = {
+    "traefik.http.routers.catchall.entryPoints": "http",
+    "traefik.http.routers.catchall.rule": "PathPrefix(`/`)",
+    "traefik.http.routers.catchall.service": "unavailable",
+    "traefik.http.routers.catchall.priority": 1,
+    "traefik.http.services.unavailable.loadbalancer.server.port": "0",
+}
 
 
 @dataclass(frozen=True)
@@ -247,7 +256,7 @@ class Traefik:
     image: str = "traefik:v2.11"
     host_port: int = 80
     publish: bool = True
-    labels: dict[str, Any] = field(default_factory=dict)
+    labels: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_TRAEFIK_LABELS))
     args: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_TRAEFIK_ARGS))
     options: dict[str, Any] = field(default_factory=dict)
     env: Env = field(default_factory=Env)
@@ -259,7 +268,7 @@ class Traefik:
             image=section.get("image", "traefik:v2.11"),
             host_port=int(section.get("host_port", 80)),
             publish=section.get("publish", True),
-            labels=dict(section.get("labels") or {}),
+            labels={**DEFAULT_TRAEFIK_LABELS, **(section.get("labels") or {})},
             args={**DEFAULT_TRAEFIK_ARGS, **(section.get("args") or {})},
             options=dict(section.get("options") or {}),
             env=Env.from_raw(section.get("env")),

@@ -9,6 +9,7 @@ until the new version has proved itself on the primary role.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -70,20 +71,25 @@ class BarrierClosed(KamalError):
         )
 
 
-def boot(k: KamalContext, version: str) -> None:
-    """Boot ``version`` on every selected host (in ``boot.limit`` groups), then tag it latest."""
+def boot(k: KamalContext, version: str) -> dict[str, float]:
+    """Boot ``version`` on every selected host (in ``boot.limit`` groups), then tag it latest.
+
+    Returns the seconds each host took to boot, in host order.
+    """
     config = k.config
     if any(role.asset_path for role in config.roles):
         k.output.info("Preparing assets...")
         k.runner.on(config.hosts, lambda host: prepare_assets(k, host, version))
     barrier = Barrier() if needs_barrier(k) else None
     k.output.info(f"Booting {config.service} version {version}...")
+    timings: dict[str, float] = {}
     for index, group in enumerate(boot_groups(k)):
         if index and config.boot.wait:
             k.output.info(f"Waiting {config.boot.wait}s before booting the next group...")
             k.sleep(float(config.boot.wait))
-        k.runner.on(group, lambda host: boot_host(k, host, version, barrier))
+        timings.update(k.runner.on(group, lambda host: boot_host(k, host, version, barrier)))
     k.runner.on(config.hosts, lambda host: tag_latest(k, host, version))
+    return timings
 
 
 def needs_barrier(k: KamalContext) -> bool:
@@ -109,16 +115,18 @@ def prepare_assets(k: KamalContext, host: Host, version: str) -> None:
             host.run(assets.sync_volumes(config, role, old_version=old or None, version=version))
 
 
-def boot_host(k: KamalContext, host: Host, version: str, barrier: Barrier | None) -> None:
-    """Boot every selected role on one host, primary role first.
+def boot_host(k: KamalContext, host: Host, version: str, barrier: Barrier | None) -> float:
+    """Boot every selected role on one host, primary role first; the seconds it took.
 
     Whatever fails on a host of the primary role closes the barrier (unless another host
     already opened it), so roles waiting elsewhere never block on a decision nobody makes.
     """
     roles = k.config.roles_on(host.name)
+    started = time.monotonic()
     try:
         for role in roles:
             RoleBoot(k, host, role, version, barrier).run()
+        return time.monotonic() - started
     except Exception:
         if barrier and any(role.primary for role in roles) and barrier.close():
             primary = k.config.primary_role_name

@@ -28,9 +28,12 @@ def login(k: KamalContext, *, local: bool = True, remote: bool = True) -> None:
         k.runner.on(config.hosts, lambda host: host.run(command, stdin=password))
 
 
-def logout(k: KamalContext) -> None:
-    """``docker logout`` on every host."""
-    k.runner.run(k.config.hosts, registry.logout(k.config))
+def logout(k: KamalContext, *, local: bool = True, remote: bool = True) -> None:
+    """``docker logout`` here and on every host."""
+    if local:
+        k.runner.local(registry.logout(k.config))
+    if remote:
+        k.runner.run(k.config.hosts, registry.logout(k.config))
 
 
 def push(k: KamalContext) -> None:

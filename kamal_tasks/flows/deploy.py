@@ -43,10 +43,11 @@ def deploy(k: KamalContext, *, skip_push: bool = False) -> None:
         k.hook("pre-deploy")
         traefik.boot(k)
         stop_stale_containers(k)
-        boot.boot(k, version)
+        timings = boot.boot(k, version)
         prune.everything(k)
     k.hook("post-deploy", runtime=k.runtime)
     k.output.info(f"Deployed {k.config.service} {version} in {k.runtime:.1f}s")
+    k.output.timings("Boot time per host", timings)
 
 
 def redeploy(k: KamalContext, *, skip_push: bool = False) -> None:
@@ -59,9 +60,10 @@ def redeploy(k: KamalContext, *, skip_push: bool = False) -> None:
         build.pull(k)
         k.hook("pre-deploy")
         stop_stale_containers(k)
-        boot.boot(k, version)
+        timings = boot.boot(k, version)
     k.hook("post-deploy", runtime=k.runtime)
     k.output.info(f"Redeployed {k.config.service} {version} in {k.runtime:.1f}s")
+    k.output.timings("Boot time per host", timings)
 
 
 def rollback(k: KamalContext) -> None:
@@ -79,9 +81,10 @@ def rollback(k: KamalContext) -> None:
         if missing:
             raise VersionUnavailable(version, missing)
         k.hook("pre-deploy")
-        boot.boot(k, version)
+        timings = boot.boot(k, version)
     k.hook("post-deploy", runtime=k.runtime)
     k.output.info(f"Rolled back {config.service} to {version} in {k.runtime:.1f}s")
+    k.output.timings("Boot time per host", timings)
 
 
 def hosts_missing_version(k: KamalContext, version: str) -> list[str]:

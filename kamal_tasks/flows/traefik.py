@@ -22,7 +22,8 @@ def boot(k: KamalContext) -> None:
 
 
 def reboot(k: KamalContext, *, rolling: bool = False) -> None:
-    """Replace the Traefik container (host by host with ``rolling``), with its hooks."""
+    """Replace the Traefik container (host by host with ``rolling``), each group between the
+    ``pre-``/``post-traefik-reboot`` hooks."""
     config = k.config
     login = registry.login(config, config.registry.resolved_username(k.env_values))
     password = config.registry.resolved_password(k.env_values)
@@ -34,8 +35,8 @@ def reboot(k: KamalContext, *, rolling: bool = False) -> None:
         host.run(traefik_commands.run(config))
         k.output.host(host.name, "Rebooted Traefik")
 
-    k.hook("pre-traefik-reboot")
     groups = [[host] for host in config.traefik_hosts] if rolling else [config.traefik_hosts]
-    for group in groups:
+    for group in groups:  # as Kamal: the hooks around each group, KAMAL_HOSTS its hosts
+        k.hook("pre-traefik-reboot", hosts=group)
         k.runner.on(group, replace)
-    k.hook("post-traefik-reboot")
+        k.hook("post-traefik-reboot", hosts=group)

@@ -6,10 +6,15 @@ load inside the task bodies that need them.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from invoke import Collection
 
+from kamal_tasks.options import DEFAULT_CONFIG_FILE
 from kamal_tasks.tasks import (
     accessory,
+    aliases,
     app,
     build,
     env,
@@ -30,6 +35,9 @@ for _task in (
 
 for _module in (app, build, accessory, traefik, prune, registry, lock, env, server):
     ns.add_collection(Collection.from_module(_module), name=_module.__name__.rsplit(".", 1)[-1])
+
+#: ``aliases:`` of the project's deploy.yml become top-level tasks.
+aliases.add_to(ns, Path(os.environ.get("INVOKE_KAMAL_CONFIG_FILE") or DEFAULT_CONFIG_FILE))
 
 #: ``kamal.*`` settings, declared so ``INVOKE_KAMAL_<NAME>`` variables are recognised. All are
 #: None: Invoke would turn any env string but "0" into True for a boolean default, while

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kamal_tasks.context import KamalContext, kamal_task
+from kamal_tasks.tasks.main import LOGS_HELP, YES_HELP
 
 NAME_HELP = {"name": "Accessory name, or all"}
 
@@ -65,28 +66,59 @@ def details(k: KamalContext, name: str) -> None:
 
 
 @kamal_task(
-    name="exec", positional=["name", "command"], help={**NAME_HELP, "command": "Command to run"}
+    name="exec",
+    positional=["name", "command"],
+    help={
+        **NAME_HELP,
+        "command": "Command to run",
+        "interactive": "With a terminal, on one host (the first, or the one --hosts picks)",
+    },
 )
-def exec_(k: KamalContext, name: str, command: str) -> None:
+def exec_(k: KamalContext, name: str, command: str, interactive: bool = False) -> None:
     """Run a command in an accessory's running container."""
     from kamal_tasks.commands import accessory as commands
-    from kamal_tasks.flows import accessory
+    from kamal_tasks.flows import accessory, sessions
 
+    if interactive:
+        acc = sessions.one_accessory(k, "accessory.exec --interactive", name)
+        host = sessions.one_host(k, "accessory.exec --interactive", sessions.hosts_of(k, acc))
+        remote = commands.execute_in_existing_container(acc, command, interactive=True)
+        sessions.exit_with(sessions.attach(k, host, remote, tty=True))
+        return
     accessory.each_host(k, name, lambda acc: commands.execute_in_existing_container(acc, command))
 
 
-@kamal_task(positional=["name"], help={**NAME_HELP, "lines": "Lines per host"})
-def logs(k: KamalContext, name: str, lines: int = 100) -> None:
-    """Show an accessory's logs."""
+@kamal_task(positional=["name"], help={**NAME_HELP, **LOGS_HELP})
+def logs(
+    k: KamalContext,
+    name: str,
+    since: str | None = None,
+    lines: int | None = None,
+    grep: str | None = None,
+    grep_options: str | None = None,
+    follow: bool = False,
+) -> None:
+    """Show an accessory's logs (or follow them on one host)."""
     from kamal_tasks.commands import accessory as commands
+    from kamal_tasks.flows import accessory, sessions
+
+    tail = sessions.default_lines(lines, since, grep, follow=follow)
+    options = {"since": since, "lines": tail, "grep": grep, "grep_options": grep_options}
+    if follow:
+        acc = sessions.one_accessory(k, "accessory.logs --follow", name)
+        host = sessions.one_host(k, "accessory.logs --follow", sessions.hosts_of(k, acc))
+        sessions.follow(k, host, commands.logs(acc, follow=True, **options))
+        return
+    accessory.each_host(k, name, lambda acc: commands.logs(acc, **options))
+
+
+@kamal_task(positional=["name"], help={**NAME_HELP, "yes": YES_HELP})
+def remove(k: KamalContext, name: str, yes: bool = False) -> None:
+    """Remove an accessory's container, image and data directory (asks first)."""
     from kamal_tasks.flows import accessory
+    from kamal_tasks.prompt import confirm
 
-    accessory.each_host(k, name, lambda acc: commands.logs(acc, lines=lines))
-
-
-@kamal_task(positional=["name"], help=NAME_HELP)
-def remove(k: KamalContext, name: str) -> None:
-    """Remove an accessory's container, image and data directory."""
-    from kamal_tasks.flows import accessory
-
+    names = ", ".join(acc.name for acc in accessory.selected(k, name))
+    question = f"This will remove all containers, images and data directories for {names}."
+    confirm("accessory.remove", f"{question} Are you sure?", yes=yes or k.options.dry_run)
     accessory.remove(k, name)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kamal_tasks.context import KamalContext, kamal_task
-from kamal_tasks.tasks.main import show
+from kamal_tasks.tasks.main import LOGS_HELP, show
+
+if TYPE_CHECKING:
+    from kamal_tasks.configuration import Role
 
 
 @kamal_task
@@ -84,43 +89,73 @@ def stale_containers(k: KamalContext, stop: bool = False) -> None:
     positional=["command"],
     help={
         "command": "Command to run",
-        "reuse": "Run in the running container instead of a new one",
+        "interactive": "With a terminal, on one host (the primary, or the one --hosts picks)",
+        "reuse": "Run in the running container (of the version running on the host)",
         "env": "Extra env for the command, KEY=VALUE (repeatable)",
     },
     iterable=["env"],
 )
-def exec_(k: KamalContext, command: str, reuse: bool = False, env: list[str] | None = None) -> None:
+def exec_(
+    k: KamalContext,
+    command: str,
+    interactive: bool = False,
+    reuse: bool = False,
+    env: list[str] | None = None,
+) -> None:
     """Run a command in a new (or, with --reuse, the running) app container on each host."""
     from kamal_tasks.commands import app
+    from kamal_tasks.flows import sessions
 
     config = k.config
     extra = dict(item.split("=", 1) for item in env or [] if "=" in item)
+
+    def line(role: Role, host: str) -> str:
+        if reuse:
+            version = sessions.running_version(k, role, host)
+            return app.execute_in_existing_container(
+                config, role, command, version=version, interactive=interactive, env=extra
+            )
+        return app.execute_in_new_container(
+            config, role, host, command, interactive=interactive, env=extra
+        )
+
+    if interactive:
+        host = sessions.one_host(k, "app.exec --interactive", config.hosts)
+        sessions.exit_with(sessions.attach(k, host, line(config.roles_on(host)[0], host), tty=True))
+        return
     for role in config.roles:
         for host in config.role_hosts(role):
-            line = (
-                app.execute_in_existing_container(config, role, command, env=extra)
-                if reuse
-                else app.execute_in_new_container(config, role, host, command, env=extra)
-            )
-            show(k, [host], line, f"{role.name} `{command}`")
+            show(k, [host], line(role, host), f"{role.name} `{command}`")
 
 
-@kamal_task(
-    help={
-        "since": "Show logs since this time (e.g. 10m)",
-        "lines": "Number of lines per host",
-        "grep": "Only lines matching this",
-    }
-)
+@kamal_task(help=LOGS_HELP)
 def logs(
-    k: KamalContext, since: str | None = None, lines: int = 100, grep: str | None = None
+    k: KamalContext,
+    since: str | None = None,
+    lines: int | None = None,
+    grep: str | None = None,
+    grep_options: str | None = None,
+    follow: bool = False,
 ) -> None:
-    """Show the app containers' logs from each host."""
+    """Show the app containers' logs from each host (or follow one host's)."""
     from kamal_tasks.commands import app
+    from kamal_tasks.flows import sessions
 
-    for role in k.config.roles:
-        command = app.logs(k.config, role, since=since, lines=lines, grep=grep)
-        show(k, k.config.role_hosts(role), command, f"Logs of {role.name}")
+    config = k.config
+    tail = sessions.default_lines(lines, since, grep, follow=follow)
+
+    def command(role: Role) -> str:
+        return app.logs(
+            config, role, since=since, lines=tail, grep=grep, grep_options=grep_options,
+            follow=follow,
+        )  # fmt: skip
+
+    if follow:
+        host = sessions.one_host(k, "app.logs --follow", config.hosts)
+        sessions.follow(k, host, command(config.roles_on(host)[0]))
+        return
+    for role in config.roles:
+        show(k, config.role_hosts(role), command(role), f"Logs of {role.name}")
 
 
 @kamal_task

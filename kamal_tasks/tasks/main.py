@@ -134,22 +134,25 @@ def audit(k: KamalContext, lines: int = 50) -> None:
     show(k, k.config.hosts, auditor.reveal(k.config, lines), "Audit log")
 
 
-@kamal_task(help={"yes": "Don't ask for confirmation"})
+LOGS_HELP = {
+    "since": "Show lines since this time or duration (e.g. 2024-01-01T12:00:00, 10m)",
+    "lines": "How many lines per host (default 100, 10 when following; all with --since/--grep)",
+    "grep": "Only lines matching this pattern (searches the whole log unless --lines)",
+    "grep_options": "Options for grep (e.g. -i)",
+    "follow": "Follow the log on one host (the primary, or the one --hosts picks) until Ctrl-C",
+}
+YES_HELP = "Don't ask for confirmation (required without a terminal)"
+
+
+@kamal_task(help={"yes": YES_HELP})
 def remove(k: KamalContext, yes: bool = False) -> None:
     """Remove Traefik, app, accessories and registry session from the servers."""
     from kamal_tasks.flows import removal
+    from kamal_tasks.prompt import confirm
 
-    if not yes and not confirm("This will remove all containers and images. Sure? [y/N] "):
-        raise KamalError("Not removed (pass --yes to skip the question)")
+    question = "This will remove all containers and images. Are you sure?"
+    confirm("remove", question, yes=yes or k.options.dry_run)
     removal.remove_everything(k)
-
-
-def confirm(question: str) -> bool:
-    """Ask on the terminal; no terminal (or no answer) means no."""
-    try:
-        return input(question).strip().lower() in ("y", "yes")
-    except EOFError:
-        return False
 
 
 def show(k: KamalContext, hosts: list[str], command: str, title: str) -> None:

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from kamal_tasks.context import KamalContext, kamal_task
 
+SKIP_HELP = {"skip_local": "Not here, only on the servers", "skip_remote": "Not on the servers"}
 
-@kamal_task
-def login(k: KamalContext) -> None:
+
+@kamal_task(help=SKIP_HELP)
+def login(k: KamalContext, skip_local: bool = False, skip_remote: bool = False) -> None:
     """Log in to the registry here and on the servers."""
     from kamal_tasks.flows import build
 
-    build.login(k)
+    build.login(k, local=not skip_local, remote=not skip_remote)
 
 
-@kamal_task
-def logout(k: KamalContext) -> None:
-    """Log out of the registry on the servers."""
+@kamal_task(help=SKIP_HELP)
+def logout(k: KamalContext, skip_local: bool = False, skip_remote: bool = False) -> None:
+    """Log out of the registry here and on the servers."""
     from kamal_tasks.flows import build
 
-    build.logout(k)
+    build.logout(k, local=not skip_local, remote=not skip_remote)

@@ -6,9 +6,22 @@ from kamal_tasks.context import KamalContext, kamal_task
 from kamal_tasks.tasks.main import show
 
 
-@kamal_task(name="exec", positional=["command"], help={"command": "Command to run"})
-def exec_(k: KamalContext, command: str) -> None:
+@kamal_task(
+    name="exec",
+    positional=["command"],
+    help={
+        "command": "Command to run",
+        "interactive": "With a terminal, on one host (the primary, or the one --hosts picks)",
+    },
+)
+def exec_(k: KamalContext, command: str, interactive: bool = False) -> None:
     """Run a command on the servers."""
+    if interactive:
+        from kamal_tasks.flows import sessions
+
+        host = sessions.one_host(k, "server.exec --interactive", k.config.hosts)
+        sessions.exit_with(sessions.attach(k, host, command, tty=True))
+        return
     show(k, k.config.hosts, command, f"`{command}`")
 
 

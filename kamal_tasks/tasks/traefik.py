@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kamal_tasks.context import KamalContext, kamal_task
-from kamal_tasks.tasks.main import show
+from kamal_tasks.tasks.main import LOGS_HELP, YES_HELP, show
 
 
 @kamal_task
@@ -14,12 +14,16 @@ def boot(k: KamalContext) -> None:
     traefik.boot(k)
 
 
-@kamal_task(help={"rolling": "Reboot one host at a time"})
-def reboot(k: KamalContext, rolling: bool = False) -> None:
-    """Replace the Traefik container (runs the traefik reboot hooks)."""
-    from kamal_tasks.flows import traefik
+@kamal_task(help={"rolling": "Reboot one host at a time", "yes": YES_HELP})
+def reboot(k: KamalContext, rolling: bool = False, yes: bool = False) -> None:
+    """Replace the Traefik container inside the deploy lock (asks first; runs its hooks)."""
+    from kamal_tasks.flows import lock, traefik
+    from kamal_tasks.prompt import confirm
 
-    traefik.reboot(k, rolling=rolling)
+    question = "This will cause a brief outage on each host. Are you sure?"
+    confirm("traefik.reboot", question, yes=yes or k.options.dry_run)
+    with lock.held(k, "Rebooting Traefik"):
+        traefik.reboot(k, rolling=rolling)
 
 
 @kamal_task
@@ -55,12 +59,26 @@ def details(k: KamalContext) -> None:
     show(k, k.config.traefik_hosts, traefik.info(), "Traefik")
 
 
-@kamal_task(help={"lines": "Lines per host"})
-def logs(k: KamalContext, lines: int = 100) -> None:
-    """Show Traefik's logs."""
+@kamal_task(help=LOGS_HELP)
+def logs(
+    k: KamalContext,
+    since: str | None = None,
+    lines: int | None = None,
+    grep: str | None = None,
+    grep_options: str | None = None,
+    follow: bool = False,
+) -> None:
+    """Show Traefik's logs (or follow them on one host)."""
     from kamal_tasks.commands import traefik
+    from kamal_tasks.flows import sessions
 
-    show(k, k.config.traefik_hosts, traefik.logs(lines=lines), "Traefik logs")
+    tail = sessions.default_lines(lines, since, grep, follow=follow)
+    options = {"since": since, "lines": tail, "grep": grep, "grep_options": grep_options}
+    if follow:
+        host = sessions.one_host(k, "traefik.logs --follow", k.config.traefik_hosts)
+        sessions.follow(k, host, traefik.logs(follow=True, **options))
+        return
+    show(k, k.config.traefik_hosts, traefik.logs(**options), "Traefik logs")
 
 
 @kamal_task
