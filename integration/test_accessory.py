@@ -133,9 +133,9 @@ def test_reboot_runs_a_new_container_and_keeps_the_data_directory(
 def test_remove_takes_container_image_and_directories_away(
     project: Project, booted: object
 ) -> None:
-    """``accessory.remove`` has no confirmation (nor ``--yes``) yet: it removes at once."""
+    """``accessory.remove --yes`` (without a terminal it refuses unless ``--yes`` is given)."""
     sandbox, h2 = project.sandbox, host(project)
-    project.kamal("accessory.remove", "store", version="v0")
+    project.kamal("accessory.remove", "store", "--yes", version="v0")
     assert list_containers(sandbox, h2, f"name=^{ACCESSORY}$", running=False) == []
     code, _ = server_run(sandbox, h2, f"docker image inspect {IMAGE}")
     assert code != 0, "the accessory's image is still on the host"

@@ -91,7 +91,7 @@ def test_logs_show_what_the_container_printed(project: Project, booted: object) 
 def test_reboot_replaces_the_container_between_its_hooks(project: Project, booted: object) -> None:
     before = container_ids(project)
     project.clear_hook_log()
-    project.kamal("traefik.reboot", version="v0")
+    project.kamal("traefik.reboot", "--yes", version="v0")
     after = container_ids(project)
     assert all(after[host] != before[host] for host in before), (before, after)
     assert reboot_hooks(project) == [
@@ -109,10 +109,11 @@ def test_rolling_reboot_replaces_it_host_by_host(project: Project, booted: objec
     before = container_ids(project)
     since = checked_exec(project.sandbox, h1, "date +%s.%N").strip()
     project.clear_hook_log()
-    project.kamal("traefik.reboot", "--rolling", version="v0")
+    project.kamal("traefik.reboot", "--rolling", "--yes", version="v0")
     after = container_ids(project)
     assert all(after[host] != before[host] for host in before), (before, after)
-    assert [hook for hook, _, _ in reboot_hooks(project)] == list(REBOOT_HOOKS)
+    # as Kamal: the hooks run around each host group (one host per group when rolling)
+    assert [hook for hook, _, _ in reboot_hooks(project)] == list(REBOOT_HOOKS) * 2
     # one host at a time: h1's new container had started before h2's old one was stopped
     h1_started = event_times(project, h1, since, "start")
     h2_died = event_times(project, h2, since, "die")
