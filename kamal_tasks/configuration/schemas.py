@@ -7,6 +7,7 @@ relative to the value it checked; nesting prepends the keys and indexes above it
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -77,17 +78,25 @@ def integer(value: Any) -> int:
 
 
 def port_number(value: Any) -> Any:
-    """An integer, or a string of digits such as ``"2222"``."""
-    if isinstance(value, str) and value.isdigit():
-        return value
-    return integer(value)
+    """A TCP port, 1-65535: an integer, or a string of ASCII digits such as ``"2222"``."""
+    number = int(value) if isinstance(value, str) and re.fullmatch(r"[0-9]+", value) else value
+    if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= 65535:
+        raise Invalid("should be a port number (1-65535)")
+    return value
 
 
 def number(value: Any) -> Any:
     """An integer or a decimal number of seconds."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return value
     raise Invalid("should be a number")
+
+
+def seconds(value: Any) -> Any:
+    """A number of seconds, 0 or more."""
+    if number(value) < 0:
+        raise Invalid("should be at least 0")
+    return value
 
 
 def boolean(value: Any) -> bool:
@@ -153,11 +162,13 @@ def minimum_version(value: Any) -> Any:
 
 
 def boot_limit(value: Any) -> Any:
-    """A number of hosts, or a percentage of them like ``"25%"``."""
-    if isinstance(value, str) and re.fullmatch(r"\d+%", value):
+    """A number of hosts (at least 1), or a percentage of them like ``"25%"`` (1-100%)."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+%", value):
+        if not 1 <= int(value[:-1]) <= 100:
+            raise Invalid("should be a percentage from 1% to 100%")
         return value
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
+        return at_least(1)(value)
     raise Invalid('should be an integer or a percentage like "25%"')
 
 
@@ -309,12 +320,12 @@ HEALTHCHECK = Section(
     {
         "cmd": string,
         "interval": string,
-        "max_attempts": integer,
+        "max_attempts": at_least(1),
         "port": port_number,
         "path": string,
         "cord": string,
-        "log_lines": integer,
-        "traefik_notice_delay": number,
+        "log_lines": at_least(0),
+        "traefik_notice_delay": seconds,
     }
 )
 
@@ -398,7 +409,7 @@ ACCESSORY = Section(
         "service": string,
         "image": string,
         "host": strict_string,
-        "hosts": HOSTS,
+        "hosts": ArrayOf(strict_string),
         "roles": ArrayOf(strict_string),
         "cmd": string,
         "port": string,
@@ -416,7 +427,7 @@ ACCESSORY = Section(
 TRAEFIK = Section(
     {
         "image": string,
-        "host_port": string,
+        "host_port": port_number,
         "publish": boolean,
         "labels": HashOf(string),
         "args": hash_of_anything,
@@ -438,9 +449,9 @@ SSH = Section(
     }
 )
 
-SSHKIT = Section({"max_concurrent_starts": integer, "pool_idle_timeout": integer})
+SSHKIT = Section({"max_concurrent_starts": at_least(1), "pool_idle_timeout": at_least(1)})
 
-BOOT = Section({"limit": boot_limit, "wait": number})
+BOOT = Section({"limit": boot_limit, "wait": seconds})
 
 ROOT = Section(
     {
@@ -457,10 +468,10 @@ ROOT = Section(
         "require_destination": boolean,
         "primary_role": string,
         "allow_empty_roles": boolean,
-        "stop_wait_time": integer,
+        "stop_wait_time": at_least(0),
         "retain_containers": at_least(1),
         "minimum_version": minimum_version,
-        "readiness_delay": integer,
+        "readiness_delay": at_least(0),
         "run_directory": string,
         "ssh": SSH,
         "builder": BUILDER,
