@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from kamal_tasks.errors import KamalError
 from kamal_tasks.options import COMMON_OPTIONS, SHORT_FLAGS, Options
-from kamal_tasks.output import NORMAL, QUIET, VERBOSE, Output
+from kamal_tasks.output import CLOSED_PIPE_EXIT, NORMAL, QUIET, VERBOSE, Output, OutputClosed
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Config
@@ -73,10 +73,20 @@ class KamalContext:
 
         if not self.options.skip_hooks:
             hooks_path = peek_hooks_path(self.root / self.options.config_file)
-            run_hook(self.runner_for_hooks, hooks_path, "pre-init", {}, self.root)
-        loaded = load_env(self.root, self.options.destination)
+            run_hook(
+                self.runner_for_hooks, hooks_path, "pre-init", {}, self.root,
+                timeout=self.options.hook_timeout,
+            )  # fmt: skip
+        loaded = load_env(
+            self.root,
+            self.options.destination,
+            timeout=self.options.env_command_timeout,
+            dry_run=self.options.dry_run,
+        )
         for warning in loaded.warnings:
             self.output.warning(warning)
+        for command in loaded.not_run:
+            self.output.info(f"Dry run: not running {command}; its output is a placeholder")
         self.env_values = {**loaded.values, **os.environ}
         config = Config.load(
             self.root / self.options.config_file,
@@ -140,7 +150,9 @@ class KamalContext:
             hosts=config.hosts,
             runtime=runtime,
         )
-        return run_hook(self.runner, config.hooks_path, name, env, self.root)
+        return run_hook(
+            self.runner, config.hooks_path, name, env, self.root, timeout=self.options.hook_timeout
+        )
 
     @functools.cached_property
     def performer(self) -> str:
@@ -170,11 +182,12 @@ def peek_hooks_path(config_file: Path) -> str:
     The ``pre-init`` hook runs before env files are read or the configuration is parsed, so
     only this one plain value is looked up (default ``.kamal/hooks``).
     """
-    import yaml
+    from kamal_tasks.configuration.loader import read_yaml
+    from kamal_tasks.errors import ConfigurationError
 
     try:
-        raw = yaml.safe_load(config_file.read_text())
-    except (OSError, yaml.YAMLError):
+        raw = read_yaml(config_file)
+    except ConfigurationError:  # reported when the configuration itself is loaded
         return ".kamal/hooks"
     value = raw.get("hooks_path") if isinstance(raw, dict) else None
     return value if isinstance(value, str) else ".kamal/hooks"
@@ -212,9 +225,44 @@ def _kamal_task_class() -> type:
                 opts["names"] = [opts["names"][0], *([short] if short else [])]
                 return opts
             reserved = set(taken_names) | set(SHORT_FLAGS.values())
-            return super().arg_opts(name, default, reserved)
+            opts = super().arg_opts(name, default, reserved)
+            if _annotation(self.body, name) in ("int", "int | None"):
+                opts["kind"] = int  # also when the default is None (``--retain``)
+            return opts
+
+        def get_arguments(self, ignore_unknown_help: bool | None = None) -> list[Any]:
+            arguments = super().get_arguments(ignore_unknown_help)
+            for argument in arguments:
+                if argument.kind is int:
+                    argument.__class__ = _count_argument_class()
+            return arguments
 
     return KamalTask
+
+
+def _annotation(body: Callable[..., Any], name: str) -> Any:
+    parameter = inspect.signature(body).parameters.get(name)
+    return parameter.annotation if parameter is not None else None
+
+
+@functools.cache
+def _count_argument_class() -> type:
+    """An Invoke ``Argument`` for a count flag (``--lines``, ``--retain``): a bad value is a
+    parse error naming the flag (Invoke prints it and exits 1), not a ``ValueError``."""
+    from invoke.exceptions import ParseError
+    from invoke.parser import Argument
+
+    class CountArgument(Argument):
+        def set_value(self, value: Any, cast: bool = True) -> None:
+            if cast and not (isinstance(value, str) and value.isascii() and value.isdigit()):
+                flag = f"--{(self.names[0] or '').replace('_', '-')}"
+                raise ParseError(f"ERROR: {flag}: should be a whole number, got {value!r}")
+            if cast and int(value) < 1:
+                flag = f"--{(self.names[0] or '').replace('_', '-')}"
+                raise ParseError(f"ERROR: {flag}: should be at least 1, got {value!r}")
+            super().set_value(value, cast)
+
+    return CountArgument
 
 
 def _with_common_options(body: Callable[..., Any]) -> Callable[..., Any]:
@@ -223,15 +271,20 @@ def _with_common_options(body: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(body)
     def wrapper(c: Any, *args: Any, **kwargs: Any) -> Any:
+        from invoke.exceptions import Exit
+
         flags = {name: kwargs.pop(name, None) for name in COMMON_OPTIONS}
-        options = Options.resolve(flags, _settings(c))
+        try:
+            options = Options.resolve(flags, _settings(c))
+        except KamalError as error:
+            raise Exit(f"ERROR: {error}", code=1) from None
         k = KamalContext(c, options, command=command, subcommand=subcommand)
         try:
             return body(k, *args, **kwargs)
         except KamalError as error:
-            from invoke.exceptions import Exit
-
             raise Exit(f"ERROR: {error}", code=1) from None
+        except OutputClosed:
+            raise Exit(code=CLOSED_PIPE_EXIT) from None
         finally:
             k.close()
 

@@ -78,6 +78,7 @@ class DryRunner(Runner):
         env: dict[str, str] | None = None,
         warn: bool = False,
         stdin: str | None = None,
+        timeout: float | None = None,
     ) -> Result:
         result = self.record(LOCAL, command)
         if not result.ok and not warn:

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from dataclasses import dataclass, field
 from typing import TextIO
 
 VERBOSE, NORMAL, QUIET = 2, 1, 0
+
+#: The exit status of a command whose output pipe closed (128 + SIGPIPE), as ``yes | head``.
+CLOSED_PIPE_EXIT = 141
+
+
+class OutputClosed(BaseException):  # noqa: N818 - a stop, like KeyboardInterrupt
+    """Whoever read our output went away (``inv deploy --dry-run | head -1``): stop quietly.
+
+    A ``BaseException``, like ``KeyboardInterrupt``: it is no host's failure, so per-host
+    error collection lets it through, while ``finally`` blocks (the lock release) still run.
+    """
 
 
 @dataclass
@@ -22,11 +34,19 @@ class Output:
     stream: TextIO = field(default_factory=lambda: sys.stdout)
     errors: TextIO = field(default_factory=lambda: sys.stderr)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _closed: set[int] = field(default_factory=set, repr=False)
 
     def _write(self, stream: TextIO, text: str) -> None:
         with self._lock:
-            stream.write(text.rstrip("\n") + "\n")
-            stream.flush()
+            if id(stream) in self._closed:
+                return
+            try:
+                stream.write(text.rstrip("\n") + "\n")
+                stream.flush()
+            except BrokenPipeError:
+                self._closed.add(id(stream))
+                _silence(stream)
+                raise OutputClosed() from None
 
     def info(self, message: str) -> None:
         """A step of the flow (normal and verbose)."""
@@ -65,3 +85,14 @@ class Output:
     def error(self, message: str) -> None:
         """An error, always shown, on stderr."""
         self._write(self.errors, message)
+
+
+def _silence(stream: TextIO) -> None:
+    """Point a closed pipe's descriptor at /dev/null, so the flush at exit stays quiet."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)

@@ -9,6 +9,7 @@ reached is a subclass's business: ``ssh.SshRunner`` (Fabric) or ``dry_run.DryRun
 from __future__ import annotations
 
 import io
+import os
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -133,20 +134,31 @@ class Runner:
         env: dict[str, str] | None = None,
         warn: bool = False,
         stdin: str | None = None,
+        timeout: float | None = None,
     ) -> Result:
-        """Run ``command`` on this machine, through the Invoke context."""
+        """Run ``command`` on this machine, through the Invoke context.
+
+        With a ``timeout`` (hooks) it runs in a process group of its own instead, killed
+        whole after ``timeout`` seconds (raising ``local_process.ProcessTimedOut``).
+        """
         self.output.command(LOCAL, command)
-        invoke_result = self.context.run(
-            command,
-            hide=True,
-            warn=True,
-            env=env or {},
-            pty=False,
-            in_stream=io.StringIO(stdin) if stdin is not None else False,
-        )
-        result = Result(
-            LOCAL, command, invoke_result.stdout, invoke_result.stderr, invoke_result.exited
-        )
+        if timeout is not None:
+            from kamal_tasks.local_process import run_process
+
+            done = run_process(command, timeout=timeout, env={**os.environ, **(env or {})})
+            result = Result(LOCAL, command, done.stdout, done.stderr, done.exited)
+        else:
+            invoke_result = self.context.run(
+                command,
+                hide=True,
+                warn=True,
+                env=env or {},
+                pty=False,
+                in_stream=io.StringIO(stdin) if stdin is not None else False,
+            )
+            result = Result(
+                LOCAL, command, invoke_result.stdout, invoke_result.stderr, invoke_result.exited
+            )
         self.output.command_output(LOCAL, result.output)
         if not result.ok and not warn:
             raise CommandFailed(result)
