@@ -46,8 +46,15 @@ def raise_all(errors: list[Invalid]) -> None:
 
 def unknown_keys_message(keys: Iterable[Any]) -> str:
     """``unknown key: a`` or ``unknown keys: a, b``."""
-    names = [str(key) for key in keys]
+    names = [shown_key(key) for key in keys]
     return f"unknown key{'s' if len(names) > 1 else ''}: {', '.join(names)}"
+
+
+def shown_key(key: Any) -> str:
+    """A key as written; quoted when invisible or ambiguous in a path (``''``, ``'a/b'``)."""
+    text = str(key)
+    plain = text.isprintable() and text.strip() == text != "" and not set(text) & set(",:/'\"")
+    return text if plain else repr(text)
 
 
 def is_extension(key: Any) -> bool:
