@@ -9,6 +9,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,28 @@ from kamal_tasks.output import CLOSED_PIPE_EXIT, NORMAL, QUIET, VERBOSE, Output,
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Config
     from kamal_tasks.runner import Runner
+
+
+@dataclass
+class LoadingFailed(KamalError):
+    """Loading the configuration raised an exception we did not expect: a bug of ours.
+
+    Bad input is reported by the loader, the schema and the env parser with messages of their
+    own; whatever gets past them is a bug, shown in one line that says so and how to see the
+    traceback (``-v`` re-raises it).
+    """
+
+    config_file: str
+    error: Exception
+
+    def __str__(self) -> str:
+        name = type(self.error).__name__
+        if isinstance(self.error, OSError):  # this machine's problem, not a bug
+            return f"Loading {self.config_file} failed: {name}: {self.error}"
+        return (
+            f"Loading {self.config_file} failed unexpectedly ({name}: {self.error}); this is a "
+            "bug in kamal-tasks: please report it (run with -v for the traceback)"
+        )
 
 
 class KamalContext:
@@ -62,7 +85,14 @@ class KamalContext:
     def config(self) -> Config:
         """The selected configuration (loaded once)."""
         if self._config is None:
-            self._config = self._load_config()
+            try:
+                self._config = self._load_config()
+            except KamalError:
+                raise
+            except Exception as error:
+                if self.options.verbose:
+                    raise  # the traceback, to report or fix the bug
+                raise LoadingFailed(self.options.config_file, error) from error
         return self._config
 
     def _load_config(self) -> Config:

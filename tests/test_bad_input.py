@@ -348,3 +348,35 @@ def test_time_limit_from_invoke_yaml_beside_tasks_py(project: Path) -> None:
     assert time.monotonic() - started < 15
     assert done.returncode == 1
     assert "timed out after 0.5 s" in done.stderr
+
+
+# --- what gets past the checks: a bug, said so in one line ------------------------------------
+def test_an_unexpected_error_while_loading_is_one_line_naming_it_a_bug(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kamal_tasks.configuration import Config
+    from kamal_tasks.context import KamalContext, LoadingFailed
+    from kamal_tasks.options import Options
+
+    def broken(*args: object, **kwargs: object) -> Config:
+        raise TypeError("unhashable type: 'dict'")
+
+    monkeypatch.setattr(Config, "load", broken)
+    k = KamalContext(None, Options(skip_hooks=True), root=project)
+    with pytest.raises(LoadingFailed) as raised:
+        _ = k.config
+    assert str(raised.value) == (
+        "Loading config/deploy.yml failed unexpectedly (TypeError: unhashable type: 'dict'); "
+        "this is a bug in kamal-tasks: please report it (run with -v for the traceback)"
+    )
+    assert isinstance(raised.value.__cause__, TypeError)
+    verbose = KamalContext(None, Options(skip_hooks=True, verbose=True), root=project)
+    with pytest.raises(TypeError):
+        _ = verbose.config
+
+
+def test_an_os_error_while_loading_is_not_called_a_bug() -> None:
+    from kamal_tasks.context import LoadingFailed
+
+    error = LoadingFailed("c.yml", PermissionError(13, "Permission denied"))
+    assert str(error) == "Loading c.yml failed: PermissionError: [Errno 13] Permission denied"
