@@ -116,7 +116,7 @@ def boot_host(k: KamalContext, host: Host, version: str, barrier: Barrier | None
     try:
         for role in roles:
             RoleBoot(k, host, role, version, barrier).run()
-    except Exception:
+    except BaseException:  # a stop too (closed output, Ctrl-C): never leave others waiting
         if barrier and any(role.primary for role in roles) and barrier.close():
             primary = k.config.primary_role_name
             k.output.host(host.name, f"{primary} failed here: closing the barrier for other roles")
@@ -158,7 +158,7 @@ class RoleBoot:
         self.wait_at_barrier()
         try:
             self.start_new_version()
-        except Exception:
+        except BaseException:  # a stop too: no half-started container left behind
             if self.started:
                 self.stop_new_version()
             raise
