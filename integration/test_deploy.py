@@ -7,6 +7,7 @@ through module fixtures, so the tests below run in file order.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -184,6 +185,15 @@ def test_containers_get_clear_secret_and_tag_env_byte_exact(project: Project, v1
             assert "CANARY" not in env and "CANARY_SECRET" not in env
     audit = checked_exec(project.sandbox, h1, f"cat /root/.kamal/{SERVICE}-audit.log")
     assert SECRETS["APP_SECRET"] not in audit
+
+
+def test_app_containers_have_kamals_hostname(project: Project, v1: object) -> None:
+    for host in project.sandbox.hosts:
+        hostname = inspect(project.sandbox, host, web_container("v1"), "{{.Config.Hostname}}")
+        assert re.fullmatch(rf"{re.escape(host[:51].rstrip('.'))}-[0-9a-f]{{12}}", hostname)
+        command = f"docker exec {web_container('v1')} cat /etc/hostname"
+        inside = checked_exec(project.sandbox, host, command)
+        assert inside.strip() == hostname
 
 
 def test_setup_ran_the_hooks_with_kamal_variables(project: Project, v1: object) -> None:

@@ -12,13 +12,16 @@ from typing import TYPE_CHECKING, Any
 # The one place the version is written: pyproject.toml reads it at build time
 # ([tool.setuptools.dynamic]), so the installed metadata and `inv version` agree.
 __version__ = "0.1.0"
+#: The Kamal release whose configuration and behaviour kamal-tasks implements; a file's
+#: ``minimum_version`` is compared with this.
+KAMAL_COMPATIBILITY = "1.9.3"
 
 if TYPE_CHECKING:
     from invoke import Collection
 
     ns: Collection
 
-__all__ = ["__version__", "ns"]
+__all__ = ["KAMAL_COMPATIBILITY", "__version__", "ns"]
 
 
 def __getattr__(name: str) -> Any:

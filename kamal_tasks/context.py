@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from kamal_tasks.errors import KamalError
 from kamal_tasks.options import COMMON_OPTIONS, SHORT_FLAGS, Options
 from kamal_tasks.output import CLOSED_PIPE_EXIT, NORMAL, QUIET, VERBOSE, Output, OutputClosed
+from kamal_tasks.runner import Interrupted, StopRequest, exit_code, stop_on_signals
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Config
@@ -73,8 +74,13 @@ class KamalContext:
         self._config: Config | None = None
         self.env_values: dict[str, str] = {}
         self.started = time.monotonic()
+        #: Set by SIGINT/SIGTERM; shared with the runner, which checks it before each command.
+        self.stop: StopRequest = runner.stop if runner else StopRequest()
+        #: How deep ``lock.held`` blocks nest, and the lock's fate ("held", "released").
+        self.lock_depth = 0
+        self.lock_state: str | None = None
         #: Seams for tests: how to pause, and how to make random ids (cords, renames).
-        self.sleep: Callable[[float], None] = time.sleep
+        self.sleep: Callable[[float], None] = self.stop.sleep
         self.new_id: Callable[[], str] = lambda: secrets.token_hex(8)
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         if options.dry_run:
@@ -148,6 +154,7 @@ class KamalContext:
                 self._runner = DryRunner(self.output, responder=assume_success)
             else:
                 self._runner = SshRunner(config.ssh, config.sshkit, self.c, self.output)
+            self._runner.stop = self.stop
             self.hook("pre-connect")
         return self._runner
 
@@ -159,9 +166,9 @@ class KamalContext:
         from kamal_tasks.dry_run import DryRunner
         from kamal_tasks.runner import Runner
 
-        if self.options.dry_run:
-            return DryRunner(self.output)
-        return Runner(self.output, self.c)
+        runner = DryRunner(self.output) if self.options.dry_run else Runner(self.output, self.c)
+        runner.stop = self.stop
+        return runner
 
     def hook(self, name: str, *, runtime: float | None = None) -> bool:
         """Run hook ``name`` with the ``KAMAL_*`` variables, unless hooks are skipped."""
@@ -309,14 +316,7 @@ def _with_common_options(body: Callable[..., Any]) -> Callable[..., Any]:
         except KamalError as error:
             raise Exit(f"ERROR: {error}", code=1) from None
         k = KamalContext(c, options, command=command, subcommand=subcommand)
-        try:
-            return body(k, *args, **kwargs)
-        except KamalError as error:
-            raise Exit(f"ERROR: {error}", code=1) from None
-        except OutputClosed:
-            raise Exit(code=CLOSED_PIPE_EXIT) from None
-        finally:
-            k.close()
+        return run_body(k, body, *args, **kwargs)
 
     common = [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
@@ -326,6 +326,42 @@ def _with_common_options(body: Callable[..., Any]) -> Callable[..., Any]:
     context = inspect.Parameter("c", inspect.Parameter.POSITIONAL_OR_KEYWORD)
     wrapper.__signature__ = inspect.Signature([context, *own, *common])  # type: ignore[attr-defined]
     return wrapper
+
+
+def run_body(k: KamalContext, body: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a task body: our errors exit 1 with their message; SIGINT/SIGTERM stop it cleanly.
+
+    A signal lets the commands in flight finish and the cleanup run (the lock released), then
+    exits 130 (SIGINT) or 143 (SIGTERM) with one line saying so.
+    """
+    from invoke.exceptions import Exit
+
+    with stop_on_signals(k.stop, k.output):
+        try:
+            result = body(k, *args, **kwargs)
+        except KamalError as error:
+            if not k.stop.requested:
+                raise Exit(f"ERROR: {error}", code=1) from None
+            if not isinstance(error, Interrupted):
+                k.output.error(f"ERROR: {error}")
+        except OutputClosed:  # the reader went away (`| head`): stop quietly, as on SIGPIPE
+            raise Exit(code=CLOSED_PIPE_EXIT) from None
+        finally:
+            k.close()
+        if k.stop.requested:
+            name = k.stop.signal_name or "SIGINT"
+            raise Exit(interrupted_message(k), code=exit_code(name))
+        return result
+
+
+def interrupted_message(k: KamalContext) -> str:
+    """The last line after a signal: what stopped, and what became of the deploy lock."""
+    message = f"Interrupted ({k.stop.signal_name}): stopped after the current commands"
+    if k.lock_state == "released":
+        return f"{message}; deploy lock released"
+    if k.lock_state == "held":
+        return f"{message}; the deploy lock is still held (check, then `inv lock.release`)"
+    return message
 
 
 def _command_names(body: Callable[..., Any]) -> tuple[str, str | None]:

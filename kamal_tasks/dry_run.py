@@ -23,12 +23,16 @@ class DryRunHost(Host):
         self.runner, self.name = runner, name
 
     def run(self, command: str, *, warn: bool = False, stdin: str | None = None) -> Result:
+        self.runner.stop.check()
+        if stdin is not None:
+            self.runner.inputs.append((self.name, command, stdin))
         result = self.runner.record(self.name, command)
         if not result.ok and not warn:
             raise CommandFailed(result)
         return result
 
     def upload(self, content: str, path: str, *, shown: str) -> None:
+        self.runner.stop.check()
         self.runner.record(self.name, f"upload {path} <<< {shown}")
 
 
@@ -53,6 +57,8 @@ class DryRunner(Runner):
         self.responder = responder
         self.echo = echo
         self.commands: list[tuple[str, str]] = []
+        #: ``(host, command, stdin)`` of each remote command given input (never printed).
+        self.inputs: list[tuple[str, str, str]] = []
         self._lock = threading.Lock()
 
     def host(self, name: str) -> Host:
@@ -80,6 +86,7 @@ class DryRunner(Runner):
         stdin: str | None = None,
         timeout: float | None = None,
     ) -> Result:
+        self.stop.check()
         result = self.record(LOCAL, command)
         if not result.ok and not warn:
             raise CommandFailed(result)

@@ -1,4 +1,4 @@
-"""Running hook scripts (``.kamal/hooks/<name>``) on this machine."""
+"""Running hook scripts (``<hooks_path>/<name>``, else ``~/.kamal/hooks/<name>``) here."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ HOOK_NAMES = (
     "pre-init",
     "pre-connect",
     "pre-build",
+    "post-push",
     "pre-deploy",
     "post-deploy",
     "pre-traefik-reboot",
@@ -36,15 +37,20 @@ class HookNotExecutable(KamalError):
         return f"Hook {self.name} is not executable: chmod +x {shell_path(self.path)}"
 
 
+def hook_directories(hooks_path: str | Path, root: Path) -> list[Path]:
+    """Where hooks are looked up, in order: the project's ``hooks_path``, then the user's
+    ``~/.kamal/hooks`` (a project's hook wins over the user's hook of the same name)."""
+    return [root / hooks_path, Path.home() / ".kamal" / "hooks"]
+
+
 def hook_file(hooks_path: str | Path, name: str, root: Path) -> Path | None:
-    """The hook's executable, or None when the project has none.
+    """The hook's executable from the first directory holding a file ``name``, or None.
 
     Raises ``HookNotExecutable`` for a hook file without its execute bit.
     """
-    path = root / hooks_path / name
-    if not path.is_file():
-        return None
-    if not os.access(path, os.X_OK):
+    found = (d / name for d in hook_directories(hooks_path, root) if (d / name).is_file())
+    path = next(found, None)
+    if path is not None and not os.access(path, os.X_OK):
         raise HookNotExecutable(name, path)
     return path
 

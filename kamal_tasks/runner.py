@@ -4,23 +4,31 @@ The runner knows nothing about Kamal: flows hand it host names and a *step* (a f
 ``Host``), and it runs the step on every host in parallel. A failing host never stops the
 others: every thread finishes, then one ``HostsFailed`` names each failed host. How a host is
 reached is a subclass's business: ``ssh.SshRunner`` (Fabric) or ``dry_run.DryRunner``.
+
+**Stopping.** SIGINT and SIGTERM do not kill the task: ``stop_on_signals`` (installed by the
+task wrapper, main thread only) turns them into a shared ``StopRequest``. Every host handle
+checks it before each remote command and upload, ``Runner.local`` before each local command,
+and ``Runner.on`` before each host's step: from then on no new work starts anywhere, the
+commands in flight finish, and ``Interrupted`` unwinds the flow. Cleanup (stopping a
+half-started container, releasing the lock) runs inside ``StopRequest.cleanup()``, which the
+checks let through. Further signals are only reported: the process exits once the commands in
+flight have finished and the cleanup has run, never before.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import signal
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from kamal_tasks.errors import HostFailure, HostsFailed, KamalError
 from kamal_tasks.output import Output
-
-if TYPE_CHECKING:
-    pass
 
 T = TypeVar("T")
 LOCAL = "local"
@@ -59,6 +67,140 @@ class CommandFailed(KamalError):
         return f"{header}\n{tail}".rstrip()
 
 
+@dataclass
+class Interrupted(KamalError):
+    """A signal asked the task to stop: raised at the next command boundary."""
+
+    signal_name: str
+
+    def __str__(self) -> str:
+        return f"Interrupted by {self.signal_name}: no new command was started"
+
+
+#: The signals that stop a task, and the exit code each ends it with (128 + number).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def exit_code(signal_name: str) -> int:
+    """``130`` for SIGINT, ``143`` for SIGTERM: the shell's convention, 128 + the number."""
+    return 128 + int(signal.Signals[signal_name])
+
+
+class StopRequest:
+    """The shared "stopping" flag: set once by a signal, checked at every command boundary.
+
+    Python runs signal handlers on the main thread, and only once it gets the interpreter:
+    meanwhile worker threads would go on starting commands. So while ``stop_on_signals``
+    guards a block, the C-level handler also writes each signal's number to a pipe
+    (``signal.set_wakeup_fd``) that ``check`` reads without blocking: a worker sees the
+    signal at its very next command boundary, whichever thread handles it.
+    """
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._local = threading.local()
+        self._wakeup: int | None = None
+        self.signal_name: str | None = None
+
+    def request(self, signal_name: str) -> bool:
+        """Ask every host to stop; True for the first request."""
+        if self._event.is_set():
+            return False
+        self.signal_name = signal_name
+        self._event.set()
+        return True
+
+    @property
+    def requested(self) -> bool:
+        """Whether a stop was asked for (a signal already delivered counts)."""
+        self._read_wakeup()
+        return self._event.is_set()
+
+    @property
+    def in_cleanup(self) -> bool:
+        """Whether this thread is running cleanup (which a stop lets through)."""
+        return getattr(self._local, "cleanup", 0) > 0
+
+    def check(self) -> None:
+        """Raise ``Interrupted`` if a stop was asked for, unless this thread is cleaning up."""
+        if self.requested and not self.in_cleanup:
+            raise Interrupted(self.signal_name or "a signal")
+
+    @contextmanager
+    def cleanup(self) -> Iterator[None]:
+        """Run the block's commands even after a stop request (stop a container, release)."""
+        self._local.cleanup = getattr(self._local, "cleanup", 0) + 1
+        try:
+            yield
+        finally:
+            self._local.cleanup -= 1
+
+    def sleep(self, seconds: float) -> None:
+        """Pause, waking up early when a stop is asked for."""
+        self._event.wait(seconds)
+
+    def _read_wakeup(self) -> None:
+        fd = self._wakeup
+        if fd is None or self._event.is_set():
+            return
+        try:
+            received = os.read(fd, 64)
+        except OSError:  # nothing there (EAGAIN), or the block just ended
+            return
+        for number in received:
+            if number in STOP_SIGNALS:
+                self.request(signal.Signals(number).name)
+                return
+
+
+@contextmanager
+def stop_on_signals(stop: StopRequest, output: Output) -> Iterator[None]:
+    """For the block, SIGINT/SIGTERM request a stop instead of killing the process.
+
+    Only the main thread can install handlers (elsewhere the block runs unguarded); the
+    previous handlers and wakeup fd come back afterwards. A second signal is reported, not
+    obeyed: exiting then would leave the lock held, or release it while a host still boots.
+    Call it only where no worker thread outlives the block (``Runner.on`` joins them all).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    handled: list[str] = []
+
+    def handle(signum: int, frame: Any) -> None:
+        name = signal.Signals(signum).name
+        stop.request(name)
+        handled.append(name)
+        if len(handled) == 1:
+            message = (
+                f"{name} received: stopping. No new command starts; waiting for the commands "
+                "in flight, then cleaning up and releasing the deploy lock..."
+            )
+        else:
+            message = (
+                f"{name} again: still stopping. Exiting as soon as the commands in flight have "
+                "finished and the lock is released (not before)"
+            )
+        # The main thread may hold the output lock right now: print from another thread.
+        threading.Thread(target=output.error, args=(message,), daemon=True).start()
+
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    os.set_blocking(write_end, False)
+    previous = {number: signal.signal(number, handle) for number in STOP_SIGNALS}
+    previous_wakeup = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    stop._wakeup = read_end
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous_wakeup)
+        stop._wakeup = None
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        os.close(read_end)
+        os.close(write_end)
+
+
 class Host:
     """One host as seen by a step: run commands on it and upload files to it."""
 
@@ -87,6 +229,8 @@ class Runner:
     def __init__(self, output: Output | None = None, context: Any = None) -> None:
         self.output = output or Output()
         self.context = context
+        #: Checked before every command and step; shared with the task's ``KamalContext``.
+        self.stop = StopRequest()
 
     def host(self, name: str) -> Host:
         """The handle for ``name``."""
@@ -95,16 +239,25 @@ class Runner:
     def on(self, hosts: Iterable[str], step: Callable[[Host], T]) -> dict[str, T]:
         """Run ``step`` on every host at once; wait for all; raise ``HostsFailed`` if any did.
 
-        Returns each host's result, in the order the hosts were given.
+        Returns each host's result, in the order the hosts were given. After a stop request
+        no step starts (unless called from cleanup), and ``Interrupted`` is raised once every
+        running step has finished; steps that all completed still return their results.
         """
         hosts = list(dict.fromkeys(hosts))
         results: dict[str, T] = {}
         failures: list[HostFailure] = []
+        interrupted: list[Interrupted] = []
         lock = threading.Lock()
+        cleaning_up = self.stop.in_cleanup  # worker threads inherit the caller's cleanup
 
         def attempt(name: str) -> None:
             try:
-                value = step(self.host(name))
+                with self.stop.cleanup() if cleaning_up else nullcontext():
+                    self.stop.check()
+                    value = step(self.host(name))
+            except Interrupted as error:
+                with lock:
+                    interrupted.append(error)
             except Exception as error:  # noqa: BLE001 - every host's error is reported
                 with lock:
                     failures.append(host_failure(name, error, self._last_command(name)))
@@ -118,6 +271,11 @@ class Runner:
         else:
             with ThreadPoolExecutor(max_workers=max(len(hosts), 1)) as pool:
                 list(pool.map(attempt, hosts))
+        if interrupted:
+            failures.sort(key=lambda failure: hosts.index(failure.host))
+            for failure in failures:
+                self.output.error(str(failure).strip())
+            raise interrupted[0]
         if failures:
             failures.sort(key=lambda failure: hosts.index(failure.host))
             raise HostsFailed(failures)
@@ -139,8 +297,10 @@ class Runner:
         """Run ``command`` on this machine, through the Invoke context.
 
         With a ``timeout`` (hooks) it runs in a process group of its own instead, killed
-        whole after ``timeout`` seconds (raising ``local_process.ProcessTimedOut``).
+        whole after ``timeout`` seconds (raising ``local_process.ProcessTimedOut``); a stop
+        request (SIGINT/SIGTERM) is passed on to that group, as the terminal would.
         """
+        self.stop.check()
         self.output.command(LOCAL, command)
         if timeout is not None:
             from kamal_tasks.local_process import run_process

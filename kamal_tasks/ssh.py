@@ -38,6 +38,7 @@ class SshHost(Host):
         self.runner, self.name = runner, name
 
     def run(self, command: str, *, warn: bool = False, stdin: str | None = None) -> Result:
+        self.runner.stop.check()  # after a SIGINT/SIGTERM no new command starts
         output = self.runner.output
         output.command(self.name, command)
         self.runner.last_commands[self.name] = command
@@ -61,6 +62,7 @@ class SshHost(Host):
         return result
 
     def upload(self, content: str, path: str, *, shown: str) -> None:
+        self.runner.stop.check()
         self.runner.output.command(self.name, f"upload {path} <<< {shown}")
         self.runner.last_commands[self.name] = f"upload {path}"
         self.runner.pool.get(self.name).put(io.BytesIO(content.encode()), remote=path)

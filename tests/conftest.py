@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +18,18 @@ BASE_CONFIG: dict[str, Any] = {
     "servers": ["1.1.1.1", "1.1.1.2"],
     "registry": {"username": "user", "password": "pw"},
 }
+
+
+@pytest.fixture(autouse=True)
+def no_user_hooks(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hooks are also looked up in ``~/.kamal/hooks``: give every test an empty ``HOME`` so the
+    developer's own hooks never run (git still reads the real global config)."""
+    gitconfig = Path.home() / ".gitconfig"
+    if gitconfig.exists() and "GIT_CONFIG_GLOBAL" not in os.environ:
+        monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
 
 
 @pytest.fixture

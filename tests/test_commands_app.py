@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kamal_tasks.commands import app
 
@@ -94,10 +96,65 @@ def test_run_without_cord(make_config):
         "docker run --detach --restart unless-stopped --name app-web-999 "
         '-e KAMAL_CONTAINER_NAME="app-web-999" -e KAMAL_VERSION="999" '
         "--env-file .kamal/env/roles/app-web.env "
-        '--health-cmd "curl -f http://localhost:80/health || exit 1" --health-interval "1s" '
+        '--health-cmd "curl -f http://localhost/health || exit 1" --health-interval "1s" '
         '--log-opt max-size="10m" --label service="app" --label role="web" '
         f"--label destination {TRAEFIK_LABELS} dhh/app:999"
     )
+
+
+def test_run_traefik_role_with_kamals_hostname(config):
+    hostname = app.container_hostname("1.1.1.1", "0a1b2c3d4e5f6789")
+    assert app.run(
+        config, config.role("web"), "1.1.1.1", cord_id="12345678", hostname=hostname
+    ) == (
+        "docker run --detach --restart unless-stopped --name app-web-999 "
+        "--hostname 1.1.1.1-0a1b2c3d4e5f "
+        '-e KAMAL_CONTAINER_NAME="app-web-999" -e KAMAL_VERSION="999" '
+        f"--env-file .kamal/env/roles/app-web.env {HEALTH} "
+        '--log-opt max-size="10m" --label service="app" --label role="web" '
+        f"--label destination {TRAEFIK_LABELS} dhh/app:999"
+    )
+
+
+def test_run_worker_role_with_kamals_hostname(config):
+    hostname = app.container_hostname("1.1.1.3", "fedcba987654")
+    assert app.run(config, config.role("workers"), "1.1.1.3", hostname=hostname) == (
+        "docker run --detach --restart unless-stopped --name app-workers-999 "
+        "--hostname 1.1.1.3-fedcba987654 "
+        '-e KAMAL_CONTAINER_NAME="app-workers-999" -e KAMAL_VERSION="999" '
+        "--env-file .kamal/env/roles/app-workers.env "
+        '--log-opt max-size="10m" --label service="app" --label role="workers" '
+        "--label destination dhh/app:999 bin/jobs"
+    )
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("1.1.1.1", "1.1.1.1-0123456789ab"),
+        ("web.example.com.", "web.example.com-0123456789ab"),
+        ("web.example.com...", "web.example.com-0123456789ab"),
+        # the first 51 characters, then trailing dots removed
+        ("a" * 60, "a" * 51 + "-0123456789ab"),
+        ("a" * 50 + "." + "b" * 9, "a" * 50 + "-0123456789ab"),
+        ("a" * 49 + ".." + "b" * 9, "a" * 49 + "-0123456789ab"),
+    ],
+)
+def test_container_hostname_is_kamals(host, expected):
+    assert app.container_hostname(host, "0123456789abcdef") == expected
+
+
+@given(
+    st.from_regex(r"[a-z0-9.-]{1,80}", fullmatch=True),
+    st.from_regex(r"[0-9a-f]{16}", fullmatch=True),
+)
+def test_container_hostname_fits_a_hostname(host, unique):
+    name = app.container_hostname(host, unique)
+    prefix, _, suffix = name.rpartition("-")
+    assert len(name) <= 64
+    assert suffix == unique[:12]
+    assert prefix == host[:51].rstrip(".")
+    assert not prefix.endswith(".")
 
 
 def test_run_traefik_role_needs_cord_id(config):

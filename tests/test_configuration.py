@@ -375,6 +375,27 @@ def test_healthcheck_defaults() -> None:
     assert web.uses_cord is True
 
 
+@pytest.mark.parametrize(
+    ("port", "path", "url"),
+    [
+        (3000, "/up", "http://localhost:3000/up"),
+        # Kamal builds it with Ruby's URI.join, which leaves out http's default port
+        (80, "/health", "http://localhost/health"),
+        ("80", "/health", "http://localhost/health"),
+        (80, "/", "http://localhost/"),
+        # ... and the scheme is always http, so 443 stays
+        (443, "/health", "http://localhost:443/health"),
+        (4000, "healthz", "http://localhost:4000/healthz"),
+        (8080, "/up?full=1", "http://localhost:8080/up?full=1"),
+    ],
+)
+def test_health_command_url_is_kamals_uri_join(port: object, path: str, url: str) -> None:
+    raw = yaml.safe_load(MINIMAL)
+    raw["healthcheck"] = {"port": port, "path": path}
+    web = Config(raw, version="v1").role("web")
+    assert web.healthcheck.command == f"curl -f {url} || exit 1"
+
+
 def test_role_healthcheck_merges_over_root() -> None:
     raw = yaml.safe_load(ROLES)
     raw["healthcheck"] = {"path": "/health", "port": 4000, "max_attempts": 3}
@@ -659,7 +680,7 @@ def test_require_destination(tmp_path: Path) -> None:
     (tmp_path / "deploy.production.yml").write_text("servers:\n  - 4.4.4.4\n")
     with pytest.raises(ConfigurationError) as raised:
         load_raw(tmp_path / "deploy.yml", None)
-    assert str(raised.value) == "You must specify a destination"
+    assert str(raised.value) == "You must specify a destination (require_destination is set)"
     assert load_raw(tmp_path / "deploy.yml", "production")["servers"] == ["4.4.4.4"]
 
 

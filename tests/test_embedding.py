@@ -45,7 +45,7 @@ def test_mounted_under_a_name_with_pre_and_post_steps(tmp_path: Path) -> None:
     done = inv(tmp_path, "kamal.version")
 
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "0.1.0"
+    assert done.stdout.strip() == "0.1.0 (Kamal 1.9.3)"
     assert (tmp_path / "steps.log").read_text() == "before\nafter\n"
 
 

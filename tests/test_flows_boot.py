@@ -120,7 +120,11 @@ def test_barrier_open_lets_workers_stop_their_old_container(tmp_path: Path) -> N
 
     web_healthy = index_of(runner, WEB, state_of(k, "web", VERSION), last=True)
     workers = role(k, "workers")
-    worker_boots = index_of(runner, WORKER, app.run(k.config, workers, WORKER, version=VERSION))
+    worker_boots = index_of(
+        runner,
+        WORKER,
+        app.run(k.config, workers, WORKER, version=VERSION, hostname=f"{WORKER}-abc123"),
+    )
     worker_stops_old = index_of(runner, WORKER, stop_of(k, "workers", OLD))
     assert web_healthy < worker_boots < worker_stops_old
     assert stop_of(k, "web", OLD) in runner.commands_on(WEB)
@@ -154,7 +158,10 @@ def test_barrier_closed_stops_new_containers_and_keeps_old_workers(tmp_path: Pat
     assert stop_of(k, "web", OLD) not in web
     # the worker booted nothing: no new container, its old one untouched
     workers = role(k, "workers")
-    assert app.run(k.config, workers, WORKER, version=VERSION) not in worker
+    assert (
+        app.run(k.config, workers, WORKER, version=VERSION, hostname=f"{WORKER}-abc123")
+        not in worker
+    )
     assert not any(command.startswith("docker run") for command in worker)
     assert stop_of(k, "workers", OLD) not in worker
     # nothing was tagged latest
@@ -190,7 +197,7 @@ def test_barrier_open_in_sequential_dry_run_order(tmp_path: Path) -> None:
         app.container_id_for_version(k.config, workers, VERSION),
         app.current_running_version(k.config, workers),
         boot.audit(k, f"Booted app version {VERSION}", role="workers"),
-        app.run(k.config, workers, WORKER, version=VERSION),
+        app.run(k.config, workers, WORKER, version=VERSION, hostname=f"{WORKER}-abc123"),
         state_of(k, "workers", VERSION),
         stop_of(k, "workers", OLD),
         boot.audit(k, f"Tagging dhh/app:{VERSION} as the latest image"),
@@ -323,7 +330,9 @@ def test_cord_is_cut_then_old_container_waits_for_unhealthy(tmp_path: Path) -> N
     boot.boot(k, VERSION)
 
     commands = runner.commands_on(WEB)
-    start = commands.index(app.run(k.config, web, WEB, version=VERSION, cord_id="abc123"))
+    start = commands.index(
+        app.run(k.config, web, WEB, version=VERSION, cord_id="abc123", hostname=f"{WEB}-abc123")
+    )
     assert commands[start - 1] == cord.tie(".kamal/cords/app-web-abc123")
     assert commands[start + 1 : start + 7] == [
         state_of(k, "web", VERSION),
@@ -413,3 +422,29 @@ def test_boot_limit_boots_group_by_group_with_a_wait(tmp_path: Path) -> None:
     runs = [host for host, c in runner.commands if c.startswith("docker run --detach")]
     assert runs == [WEB, "1.1.1.2", WORKER]
     assert sleeps == [6, 6, 5]  # two waits between groups, then the worker's readiness_delay
+
+
+def test_app_containers_get_kamals_hostname_from_the_id_seam(tmp_path: Path) -> None:
+    k, runner, _, _ = make_k(tmp_path, ROLES_RAW, Scripted({}))
+    ids = iter(["c0c0c0c0c0c0c0c0", "0123456789abcdef", "fedcba9876543210"])
+    k.new_id = lambda: next(ids)
+    boot.boot(k, VERSION)
+
+    web, workers = role(k, "web"), role(k, "workers")
+    # the web role draws its cord id first, then the hostname's; the worker has no cord
+    assert app.run(
+        k.config,
+        web,
+        WEB,
+        version=VERSION,
+        cord_id="c0c0c0c0c0c0c0c0",
+        hostname="1.1.1.1-0123456789ab",
+    ) in runner.commands_on(WEB)
+    assert app.run(
+        k.config, workers, WORKER, version=VERSION, hostname="1.1.1.3-fedcba987654"
+    ) in runner.commands_on(WORKER)
+    runs = [c for _, c in runner.commands if c.startswith("docker run")]
+    assert [c.split(" --hostname ")[1].split(" ")[0] for c in runs] == [
+        "1.1.1.1-0123456789ab",
+        "1.1.1.3-fedcba987654",
+    ]

@@ -33,6 +33,16 @@ RAW: dict[str, Any] = {
 PASSWORD = "hunter2-registry"
 LOGIN = 'docker login registry.example.com -u "user" --password-stdin'
 PULL = "docker pull registry.example.com/dhh/app:999"
+ENSURE_LOCKS = "mkdir -p .kamal/locks"
+RELEASE = "rm .kamal/locks/app/details && rm -r .kamal/locks/app"
+
+
+def is_lock(command: str) -> bool:
+    return command in (ENSURE_LOCKS, RELEASE) or command.startswith("mkdir .kamal/locks/app &&")
+
+
+def without_lock(commands: list[str]) -> list[str]:
+    return [command for command in commands if not is_lock(command)]
 
 
 def make_k(
@@ -62,9 +72,10 @@ def test_pull_failure_on_one_host_lets_the_others_finish(tmp_path: Path) -> None
         build.pull(k)
 
     validate = builder.validate_image(k.config)
-    assert runner.commands_on("1.1.1.1") == [PULL, validate]
+    assert without_lock(runner.commands_on("1.1.1.1")) == [PULL, validate]
     assert runner.commands_on("1.1.1.3") == [PULL, validate]
     assert runner.commands_on("1.1.1.2") == [PULL]
+    assert runner.commands[-1] == ("1.1.1.1", RELEASE)
     error = caught.value
     assert error.hosts == ["1.1.1.2"]
     message = str(error)
@@ -80,7 +91,22 @@ def test_failures_on_several_hosts_are_all_listed_in_host_order(tmp_path: Path) 
     with pytest.raises(HostsFailed) as caught:
         build.pull(k)
     assert caught.value.hosts == HOSTS
-    assert sorted(runner.commands) == sorted((host, PULL) for host in HOSTS)
+    pulls = [(host, command) for host, command in runner.commands if not is_lock(command)]
+    assert sorted(pulls) == sorted((host, PULL) for host in HOSTS)
+
+
+def test_pull_runs_inside_the_deploy_lock(tmp_path: Path) -> None:
+    k, runner, _ = make_k(tmp_path)
+    build.pull(k)
+    acquire = next(
+        i for i, (h, c) in enumerate(runner.commands) if c.startswith("mkdir .kamal/locks/app &&")
+    )
+    release = runner.commands.index(("1.1.1.1", RELEASE))
+    for host in HOSTS:
+        pull = runner.commands.index((host, PULL))
+        validate = runner.commands.index((host, builder.validate_image(k.config)))
+        assert acquire < pull < validate < release
+    assert runner.commands[acquire][0] == "1.1.1.1"
 
 
 def test_missing_service_label_fails_that_host(tmp_path: Path) -> None:
@@ -141,3 +167,48 @@ def test_failed_build_raises_before_any_pull(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="exited 1"):
         build.deliver(k)
     assert [host for host, _ in runner.commands] == ["local"] * 3
+
+
+@pytest.mark.parametrize(
+    ("patterns", "ignored"),
+    [
+        ([], False),
+        ([".kamal"], True),
+        ([".kamal/"], True),
+        ([".kamal/.env*"], True),
+        (["/.kamal/.env"], True),
+        (["**/.env*"], True),
+        (["*.env"], False),  # root level only, as Docker reads it
+        (["# .kamal", "  "], False),
+        ([".kamal", "!.kamal/.env"], False),
+        ([".kamal", "!.kamal/.env", ".kamal/.env*"], True),
+    ],
+)
+def test_dockerignore_patterns(patterns: list[str], ignored: bool) -> None:
+    assert build.dockerignored(patterns, ".kamal/.env") is ignored
+
+
+def test_env_files_in_the_build_context_are_named(tmp_path: Path) -> None:
+    (tmp_path / ".kamal").mkdir()
+    (tmp_path / ".kamal" / ".env").write_text("SECRET=1\n")
+    (tmp_path / ".kamal" / ".env.staging").write_text("SECRET=2\n")
+    (tmp_path / "app").mkdir()
+    assert build.exposed_env_files(tmp_path, ".") == [".kamal/.env", ".kamal/.env.staging"]
+    assert build.exposed_env_files(tmp_path, "app") == []  # outside the context
+    assert build.exposed_env_files(tmp_path, "https://github.com/x/y.git") == []
+    (tmp_path / ".dockerignore").write_text(".kamal/.env\n")
+    assert build.exposed_env_files(tmp_path, ".") == [".kamal/.env.staging"]
+
+
+def test_push_warns_about_env_files_in_the_build_context(tmp_path: Path) -> None:
+    (tmp_path / ".kamal").mkdir()
+    (tmp_path / ".kamal" / ".env").write_text("KAMAL_REGISTRY_PASSWORD=x\n")
+    k, _, errors = make_k(tmp_path)
+    build.push(k)
+    assert "WARNING: .kamal/.env is in the build context and no .dockerignore excludes it" in (
+        errors.getvalue()
+    )
+    (tmp_path / ".dockerignore").write_text(".kamal/.env*\n")
+    k, _, errors = make_k(tmp_path)
+    build.push(k)
+    assert "build context" not in errors.getvalue()

@@ -82,9 +82,18 @@ def first_matching(runner: DryRunner, host: str, start: str) -> int:
     return found[0]
 
 
+def last_matching(runner: DryRunner, host: str, start: str) -> int:
+    found = [i for i, (h, c) in enumerate(runner.commands) if h == host and c.startswith(start)]
+    assert found, f"no {start!r} on {host}"
+    return found[-1]
+
+
 def web_run(k: KamalContext, host: str = PRIMARY) -> tuple[str, str]:
     role = k.config.role("web")
-    return (host, app.run(k.config, role, host, version=k.config.version, cord_id="abc123"))
+    command = app.run(
+        k.config, role, host, version=k.config.version, cord_id="abc123", hostname=f"{host}-abc123"
+    )
+    return (host, command)
 
 
 def test_deploy_runs_its_steps_in_order(tmp_path: Path) -> None:
@@ -97,10 +106,10 @@ def test_deploy_runs_its_steps_in_order(tmp_path: Path) -> None:
         first(runner, (PRIMARY, LOGIN)),
         first(runner, hook("pre-build")),
         first(runner, ("local", builder.push(config))),
-        first(runner, (PRIMARY, PULL)),
-        first(runner, ("1.1.1.3", PULL)),
         first(runner, (PRIMARY, ENSURE_LOCKS)),
         first_matching(runner, PRIMARY, "mkdir .kamal/locks/app && echo "),
+        first(runner, (PRIMARY, PULL)),
+        first(runner, ("1.1.1.3", PULL)),
         first(runner, hook("pre-deploy")),
         first(runner, (PRIMARY, traefik.start_or_run(config))),
         first(runner, (PRIMARY, app.running_container_names(config, config.role("web")))),
@@ -134,13 +143,45 @@ def test_deploy_with_skip_push_pulls_without_building(tmp_path: Path) -> None:
     ]
     assert hook("pre-build") not in runner.commands
     for host, role in zip(HOSTS, ("web", "web", "workers"), strict=True):
-        assert runner.commands_on(host)[:4] == [
+        commands = [c for c in runner.commands_on(host) if not c.startswith("mkdir ")]
+        assert commands[:4] == [
             f"test -f .kamal/env/roles/app-{role}.env",
             LOGIN,
             PULL,
             builder.validate_image(k.config),
         ]
-    assert first(runner, ("1.1.1.3", PULL)) < first(runner, (PRIMARY, ENSURE_LOCKS))
+    assert_pulled_inside_the_lock(runner)
+
+
+def assert_pulled_inside_the_lock(runner: DryRunner) -> None:
+    """The lock is acquired before the first pull (or image check) on every host, and
+    released after the last image removal."""
+    acquire = last_matching(runner, PRIMARY, "mkdir .kamal/locks/app && echo ")
+    release = len(runner.commands) - 1 - runner.commands[::-1].index((PRIMARY, RELEASE))
+    assert "TWVzc2FnZTogUHVsbGluZ" not in runner.commands[acquire][1]  # one lock: not "Pulling"
+    image_work = [
+        i
+        for i, (_, command) in enumerate(runner.commands)
+        if command.startswith(("docker pull", "docker inspect", "docker tag", "docker image"))
+        or "docker rmi" in command
+    ]
+    pulled_on = {
+        runner.commands[i][0] for i in image_work if "docker pull" in runner.commands[i][1]
+    }
+    assert pulled_on == set(HOSTS)
+    assert acquire < min(image_work) and max(image_work) < release
+
+
+@pytest.mark.parametrize("skip_push", [False, True])
+@pytest.mark.parametrize("flow", [flows.deploy, flows.redeploy, flows.setup])
+def test_pull_image_checks_and_removals_happen_inside_the_lock(
+    tmp_path: Path, flow: Any, skip_push: bool
+) -> None:
+    k, runner = make_k(tmp_path)
+    flow(k, skip_push=skip_push)
+    assert_pulled_inside_the_lock(runner)
+    if flow is not flows.setup:  # setup also locks around `env push`
+        assert [c for _, c in runner.commands].count(RELEASE) == 1
 
 
 @pytest.mark.parametrize("flow", [flows.deploy, flows.redeploy])
@@ -196,8 +237,8 @@ def test_redeploy_skips_login_traefik_and_prune(tmp_path: Path) -> None:
     steps = [
         first(runner, hook("pre-build")),
         first(runner, ("local", builder.push(config))),
-        first(runner, ("1.1.1.3", PULL)),
         first(runner, (PRIMARY, ENSURE_LOCKS)),
+        first(runner, ("1.1.1.3", PULL)),
         first(runner, hook("pre-deploy")),
         first(runner, ("1.1.1.3", app.running_container_names(config, config.role("workers")))),
         first(runner, web_run(k)),
@@ -211,11 +252,14 @@ def test_redeploy_with_skip_push(tmp_path: Path) -> None:
     k, runner = make_k(tmp_path)
     flows.redeploy(k, skip_push=True)
     assert runner.commands_on("local") == [".kamal/hooks/pre-deploy", ".kamal/hooks/post-deploy"]
-    assert runner.commands_on(PRIMARY)[:3] == [
+    assert runner.commands_on(PRIMARY)[:5] == [
         "test -f .kamal/env/roles/app-web.env",
+        ENSURE_LOCKS,
+        runner.commands_on(PRIMARY)[2],
         PULL,
         builder.validate_image(k.config),
     ]
+    assert runner.commands_on(PRIMARY)[2].startswith("mkdir .kamal/locks/app && echo ")
 
 
 def rollback_responder(missing_on: set[str]) -> Responder:
@@ -271,13 +315,15 @@ def test_setup_bootstraps_pushes_env_boots_accessories_then_deploys(tmp_path: Pa
         first(runner, (PRIMARY, server.docker_installed())),
         first(runner, ("1.1.1.9", server.docker_installed())),
         first(runner, hook("docker-setup")),
-        first(runner, (PRIMARY, "upload .kamal/env/roles/app-web.env <<< DB_PASSWORD=[REDACTED]")),
+        first(runner, (PRIMARY, ENSURE_LOCKS)),  # env push, inside the lock
+        first_matching(runner, PRIMARY, "mkdir -p .kamal/env/roles && rm -f "),
+        first(runner, (PRIMARY, RELEASE)),
         first_matching(runner, "1.1.1.9", "docker run --name app-redis"),
         first(runner, ("local", LOGIN)),
         first(runner, ("local", builder.push(k.config))),
-        first(runner, (PRIMARY, ENSURE_LOCKS)),
+        last_matching(runner, PRIMARY, ENSURE_LOCKS),  # deploy
         first(runner, web_run(k)),
-        first(runner, (PRIMARY, RELEASE)),
+        last_matching(runner, PRIMARY, RELEASE),
     ]
     assert steps == sorted(steps)
     assert all("s3cr3t-db" not in command for _, command in runner.commands)

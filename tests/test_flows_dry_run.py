@@ -84,9 +84,9 @@ def test_plan_is_in_deploy_order(plan: tuple[list[str], str, Path]) -> None:
     order = [
         index(lines, r"^\[local\] docker login "),
         index(lines, r"^\[local\] docker build "),
+        index(lines, r"^\[172\.31\.231\.11\] mkdir \.kamal/locks/demo && echo "),
         index(lines, r"^\[172\.31\.231\.11\] docker pull localhost:5555/demo:1$"),
         index(lines, r"^\[172\.31\.231\.13\] docker pull localhost:5555/demo:1$"),
-        index(lines, r"^\[172\.31\.231\.11\] mkdir \.kamal/locks/demo && echo "),
         index(lines, r"^\[172\.31\.231\.11\] docker container start traefik \|\| "),
         index(lines, r"^\[172\.31\.231\.11\] docker run --detach .* --name demo-web-1 "),
         index(lines, r"^\[172\.31\.231\.13\] docker run --detach .* --name demo-workers-1 "),

@@ -3,6 +3,7 @@ applied per host, values never recorded, everything checked before any host is w
 
 from __future__ import annotations
 
+import base64
 import io
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from kamal_tasks.commands.env_files import MultilineSecret
 from kamal_tasks.configuration import Config
 from kamal_tasks.context import KamalContext
 from kamal_tasks.dry_run import DryRunner
-from kamal_tasks.errors import MissingSecret
+from kamal_tasks.errors import LockHeld, MissingSecret
 from kamal_tasks.flows import env
 from kamal_tasks.options import Options
 from kamal_tasks.output import Output
@@ -66,12 +67,24 @@ def make_k(
     return k, runner
 
 
+ENSURE_LOCKS = "mkdir -p .kamal/locks"
+RELEASE = "rm .kamal/locks/app/details && rm -r .kamal/locks/app"
+
+
 def writes(path: str, directory: str, shown: str) -> list[str]:
+    """The one command writing ``path``: its content comes on stdin (``shown`` is unused)."""
     return [
-        f"mkdir -p {directory} && rm -f {path}",
-        f"upload {path} <<< {shown}",
-        f"chmod 400 {path}",
+        f"mkdir -p {directory} && rm -f {path}.tmp && (umask 0277 && cat > {path}.tmp)"
+        f" && mv -f {path}.tmp {path}"
     ]
+
+
+def locked(commands: list[str], message: str) -> list[str]:
+    """``commands`` on the primary host inside the deploy lock taken for ``message``."""
+    details = f"Locked by: alice at 2024-01-01T00:00:00Z\nVersion: 999\nMessage: {message}"
+    encoded = base64.b64encode(details.encode()).decode()
+    acquire = f'mkdir .kamal/locks/app && echo "{encoded}" > .kamal/locks/app/details'
+    return [ENSURE_LOCKS, acquire, *commands, RELEASE]
 
 
 def test_push_writes_each_hosts_files(tmp_path: Path) -> None:
@@ -79,10 +92,16 @@ def test_push_writes_each_hosts_files(tmp_path: Path) -> None:
     env.push(k)
 
     roles_dir, traefik_dir = ".kamal/env/roles", ".kamal/env/traefik"
-    assert runner.commands_on("1.1.1.1") == [
-        *writes(WEB_FILE, roles_dir, "DB_PASSWORD=[REDACTED]"),
-        *writes(TRAEFIK_FILE, traefik_dir, "TRAEFIK_TOKEN=[REDACTED]"),
-    ]
+    assert runner.commands_on("1.1.1.1") == locked(
+        [
+            *writes(WEB_FILE, roles_dir, "DB_PASSWORD=[REDACTED]"),
+            *writes(TRAEFIK_FILE, traefik_dir, "TRAEFIK_TOKEN=[REDACTED]"),
+        ],
+        "Pushing env files",
+    )
+    # the lock is taken before the first write anywhere and released after the last
+    assert runner.commands[1][1].startswith("mkdir .kamal/locks/app && echo")
+    assert runner.commands[-1] == ("1.1.1.1", RELEASE)
     # the tagged host gets its tag's secret on top of the role's
     assert runner.commands_on("1.1.1.2") == [
         *writes(WEB_FILE, roles_dir, "DB_PASSWORD=[REDACTED] CANARY_TOKEN=[REDACTED]"),
@@ -104,6 +123,54 @@ def test_no_secret_value_is_ever_recorded(tmp_path: Path) -> None:
     recorded = "\n".join(command for _, command in runner.commands)
     for value in SECRETS.values():
         assert value not in recorded
+
+
+def test_each_files_content_travels_on_stdin_only(tmp_path: Path) -> None:
+    k, runner = make_k(tmp_path)
+    env.push(k)
+    planned = {(h, f.path): f.content for h, files in env.planned_files(k).items() for f in files}
+    sent = {(host, command.rsplit(" ", 1)[-1]): stdin for host, command, stdin in runner.inputs}
+    assert sent == planned
+    assert all(stdin for stdin in sent.values())
+
+
+def test_the_local_env_file_is_never_copied(tmp_path: Path) -> None:
+    local_env = tmp_path / ".kamal" / ".env"
+    local_env.parent.mkdir()
+    local_env.write_text("UNUSED_LOCAL_ONLY=do-not-ship-7c1f\n" + "".join(
+        f"{key}={value}\n" for key, value in SECRETS.items()
+    ))  # fmt: skip
+    k, runner = make_k(tmp_path, {**SECRETS, "UNUSED_LOCAL_ONLY": "do-not-ship-7c1f"})
+    env.push(k)
+    everything = [command for _, command in runner.commands]
+    everything += [stdin for _, _, stdin in runner.inputs]
+    assert not any(".kamal/.env" in text or "do-not-ship-7c1f" in text for text in everything)
+    assert local_env.read_text() not in [stdin for _, _, stdin in runner.inputs]
+    # only the configured secrets went out, whatever else the local file holds
+    assert {line.split("=")[0] for _, _, s in runner.inputs for line in s.splitlines()} == set(
+        SECRETS
+    )
+
+
+def test_push_under_a_held_lock_writes_nothing(tmp_path: Path) -> None:
+    k, runner = make_k(tmp_path)
+    runner.responder = lambda host, command: (
+        1 if command.startswith("mkdir .kamal/locks/") else None
+    )
+    with pytest.raises(LockHeld):
+        env.push(k)
+    assert not runner.inputs
+    assert not any(".kamal/env/" in command for _, command in runner.commands)
+
+
+def test_delete_under_a_held_lock_removes_nothing(tmp_path: Path) -> None:
+    k, runner = make_k(tmp_path)
+    runner.responder = lambda host, command: (
+        1 if command.startswith("mkdir .kamal/locks/") else None
+    )
+    with pytest.raises(LockHeld):
+        env.delete(k)
+    assert not any(command.startswith("rm -f") for _, command in runner.commands)
 
 
 def test_planned_content_per_host(tmp_path: Path) -> None:
@@ -147,7 +214,8 @@ def test_multiline_secret_is_raised_before_anything_is_written(tmp_path: Path, v
 def test_role_selection_skips_accessories(tmp_path: Path) -> None:
     k, runner = make_k(tmp_path, roles="workers")
     env.push(k)
-    assert {host for host, _ in runner.commands} == {"1.1.1.3"}
+    # the lock lives on the primary host, whatever the selection
+    assert {host for host, _ in runner.commands} == {"1.1.1.3", "1.1.1.1"}
     assert runner.commands_on("1.1.1.3") == writes(
         WORKERS_FILE, ".kamal/env/roles", "DB_PASSWORD=[REDACTED]"
     )
@@ -156,11 +224,17 @@ def test_role_selection_skips_accessories(tmp_path: Path) -> None:
 def test_delete_removes_each_hosts_files(tmp_path: Path) -> None:
     k, runner = make_k(tmp_path)
     env.delete(k)
-    assert runner.commands == [
+    removals = [
         ("1.1.1.1", f"rm -f {WEB_FILE}"),
         ("1.1.1.1", f"rm -f {TRAEFIK_FILE}"),
         ("1.1.1.2", f"rm -f {WEB_FILE}"),
         ("1.1.1.2", f"rm -f {TRAEFIK_FILE}"),
         ("1.1.1.3", f"rm -f {WORKERS_FILE}"),
         ("1.1.1.4", f"rm -f {MYSQL_FILE}"),
+    ]
+    lock = locked(["(removals)"], "Deleting env files")
+    assert runner.commands == [
+        *(("1.1.1.1", command) for command in lock[:2]),
+        *removals,
+        ("1.1.1.1", lock[-1]),
     ]

@@ -138,7 +138,10 @@ def test_remove_everything_happens_inside_the_lock(tmp_path: Path) -> None:
     removal.remove_everything(k)
     primary = runner.commands_on("1.1.1.1")
     assert primary[1].startswith("mkdir .kamal/locks/app && ")
-    assert primary[-1] == "rm .kamal/locks/app/details && rm -r .kamal/locks/app"
+    assert primary[-2:] == [
+        "rm .kamal/locks/app/details && rm -r .kamal/locks/app",
+        server_commands.remove_empty_run_directories(k.config),
+    ]
     assert "docker logout registry.example.com" in runner.commands_on("1.1.1.2")
     assert accessory_commands.remove_container(k.config.accessory("mysql")) in runner.commands_on(
         "1.1.1.9"

@@ -46,6 +46,7 @@ def test_hook_names() -> None:
         "pre-init",
         "pre-connect",
         "pre-build",
+        "post-push",
         "pre-deploy",
         "post-deploy",
         "pre-traefik-reboot",
@@ -177,3 +178,83 @@ def test_hook_does_not_leak_kamal_variables_it_was_not_given(
     runner, _, _ = real_runner()
     assert run_hook(runner, HOOKS, "pre-init", {}, root) is True
     assert (root / "seen.txt").read_text() == ""
+
+
+def write_user_hook(home: Path, name: str, body: str) -> Path:
+    """An executable hook in ``HOME/.kamal/hooks``."""
+    path = home / ".kamal" / "hooks" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture
+def home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh ``HOME`` for this test."""
+    path = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(path))
+    return path
+
+
+def test_a_hook_only_in_the_users_home_runs(root: Path, home: Path) -> None:
+    path = write_user_hook(home, "post-push", f"touch {root / 'ran.txt'}\n")
+    assert hook_file(HOOKS, "post-push", root) == path
+    runner, _, _ = real_runner()
+    assert run_hook(runner, HOOKS, "post-push", {}, root) is True
+    assert (root / "ran.txt").exists()
+
+
+def test_the_projects_hook_wins_over_the_users(root: Path, home: Path) -> None:
+    write_user_hook(home, "pre-deploy", "touch user.txt\n")
+    project = write_hook(root, "pre-deploy", "touch project.txt\n")
+    assert hook_file(HOOKS, "pre-deploy", root) == project
+    runner, _, _ = real_runner()
+    run_hook(runner, HOOKS, "pre-deploy", {}, root)
+    assert (root / "project.txt").exists() and not (root / "user.txt").exists()
+
+
+def test_the_users_hooks_are_found_whatever_the_hooks_path(root: Path, home: Path) -> None:
+    path = write_user_hook(home, "pre-build", "true\n")
+    assert hook_file("bin/hooks", "pre-build", root) == path
+    assert hook_file(HOOKS, "pre-deploy", root) is None
+
+
+def test_dry_run_names_the_users_hook_file(root: Path, home: Path) -> None:
+    path = write_user_hook(home, "pre-deploy", f"touch {root / 'ran.txt'}\n")
+    out = io.StringIO()
+    runner = DryRunner(Output(QUIET, out, io.StringIO()))
+    assert run_hook(runner, HOOKS, "pre-deploy", {}, root) is True
+    assert out.getvalue() == f"[local] {path}\n"
+    assert not (root / "ran.txt").exists()
+
+
+def test_cli_dry_run_prints_the_hook_files_from_both_places(root: Path, home: Path) -> None:
+    from cli import kamal
+
+    (root / "config").mkdir()
+    (root / "config" / "deploy.yml").write_text(
+        "service: app\nimage: app\nservers: [1.1.1.1]\n"
+        "registry: {username: u, password: p}\nbuilder: {multiarch: false}\n"
+    )
+    write_hook(root, "pre-build", "touch ran.txt\n")
+    user_hook = write_user_hook(home, "post-push", f"touch {root / 'ran.txt'}\n")
+    done = kamal(root, "build.push", "--dry-run", "--version", "v1", HOME=str(home))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "[local] .kamal/hooks/pre-build"
+    assert lines[-1] == f"[local] {user_hook}"
+    assert not (root / "ran.txt").exists()
+
+
+def test_a_users_pre_init_hook_runs_before_the_config_is_read(root: Path, home: Path) -> None:
+    from cli import kamal
+
+    (root / "config").mkdir()
+    (root / "config" / "deploy.yml").write_text(
+        "service: app\nimage: app\nservers: [1.1.1.1]\nregistry: {username: u, password: p}\n"
+    )
+    write_user_hook(home, "pre-init", f"echo from-home > {root / 'pre-init-ran'}\n")
+    done = kamal(root, "config", "--version", "v1", HOME=str(home))
+    assert done.returncode == 0, done.stderr
+    assert (root / "pre-init-ran").read_text() == "from-home\n"

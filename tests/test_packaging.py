@@ -35,7 +35,8 @@ def test_installed_metadata_has_this_version() -> None:
 def test_inv_version_shows_this_version(tmp_path: Path) -> None:
     done = kamal(tmp_path, "version")
     assert done.returncode == 0, done.stderr
-    assert done.stdout == f"{kamal_tasks.__version__}\n"
+    compatibility = kamal_tasks.KAMAL_COMPATIBILITY
+    assert done.stdout == f"{kamal_tasks.__version__} (Kamal {compatibility})\n"
     done = kamal(tmp_path, "--version")
     assert done.stdout == f"kamal-tasks {kamal_tasks.__version__}\n"
 

@@ -15,7 +15,7 @@ import yaml
 from cli import clean_env, kamal
 from invoke import Collection, Program
 
-from kamal_tasks import __version__
+from kamal_tasks import KAMAL_COMPATIBILITY, __version__
 from kamal_tasks.configuration import docs as config_docs
 from kamal_tasks.context import KamalContext, kamal_task
 from kamal_tasks.errors import NoMatch
@@ -139,7 +139,7 @@ def test_required_destination_exits_1(project: Path) -> None:
         config_file.write("require_destination: true\n")
     done = kamal(project, "config", "--version", "v1")
     assert (done.returncode, done.stdout) == (1, "")
-    assert done.stderr == "ERROR: You must specify a destination\n"
+    assert done.stderr == "ERROR: You must specify a destination (require_destination is set)\n"
 
 
 def test_missing_config_file_exits_1(tmp_path: Path) -> None:
@@ -309,8 +309,9 @@ def test_init_then_config(tmp_path: Path) -> None:
 
 def test_version_task(tmp_path: Path) -> None:
     done = kamal(tmp_path, "version")
-    assert (done.returncode, done.stdout, done.stderr) == (0, f"{__version__}\n", "")
-    assert __version__ == "0.1.0"
+    expected = f"{__version__} (Kamal {KAMAL_COMPATIBILITY})\n"
+    assert (done.returncode, done.stdout, done.stderr) == (0, expected, "")
+    assert (__version__, KAMAL_COMPATIBILITY) == ("0.1.0", "1.9.3")
 
 
 def test_docs_task_for_one_section(tmp_path: Path) -> None:
@@ -351,7 +352,7 @@ def test_inv_list_from_the_repo_root() -> None:
     assert listed["config"] == "Show the effective configuration (secrets redacted)."
     assert listed["docs"] == "Show documented example configuration (all sections, or one)."
     assert listed["init"] == "Create config/deploy.yml, .kamal/.env and sample hooks."
-    assert listed["version"] == "Show the kamal-tasks version."
+    assert listed["version"] == "Show the kamal-tasks version and the Kamal version it implements."
 
 
 HEAVY = ("fabric", "paramiko", "voluptuous", "yaml")

@@ -159,7 +159,7 @@ healthcheck:
 boot:
   limit: 25%
   wait: 0.5
-minimum_version: 0.1
+minimum_version: 1.1
 """
     )
     assert validate(raw) == []
@@ -176,3 +176,19 @@ servers:
 """
     )
     assert validate(raw) == []
+
+
+@pytest.mark.parametrize("required", ["1.1.0", "1.9.3", "1.9.3.0", "1.9", "1", 1.1, "0.9"])
+def test_minimum_version_is_the_kamal_version_the_file_needs(required: object) -> None:
+    raw = yaml.safe_load(MINIMAL)
+    raw["minimum_version"] = required
+    assert validate(raw) == []
+
+
+@pytest.mark.parametrize("required", ["1.9.4", "1.10", "1.9.3.1", "2.0.0", "2"])
+def test_minimum_version_newer_than_the_implemented_kamal_is_refused(required: str) -> None:
+    raw = yaml.safe_load(MINIMAL)
+    raw["minimum_version"] = required
+    assert validate(raw) == [
+        f"minimum_version: the file needs Kamal {required}; kamal-tasks implements Kamal 1.9.3"
+    ]

@@ -75,6 +75,12 @@ def health_args(config: Config, role: Role, cord_id: str | None = None) -> str:
     return join(options, cord.volume_arg(config, role, cord_id))
 
 
+def container_hostname(host: str, unique: str) -> str:
+    """Kamal's ``--hostname`` for an app container: the host's first 51 characters without
+    trailing dots, ``-``, and 12 characters of ``unique`` (random hex from the caller)."""
+    return f"{host[:51].rstrip('.')}-{unique[:12]}"
+
+
 def run(
     config: Config,
     role: Role,

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kamal_tasks.commands.base import join, make_directory
+from kamal_tasks.commands.base import combine, join, make_directory
 from kamal_tasks.errors import KamalError
 
 if TYPE_CHECKING:
@@ -61,13 +61,24 @@ def make_env_directory(path: str) -> str:
     return make_directory(path.rpartition("/")[0] or ".")
 
 
-def protect(path: str) -> str:
-    """``chmod 400 path``: readable by its owner only."""
-    return join("chmod", "400", path)
+def write(path: str) -> str:
+    """Write standard input to ``path`` with mode 0400 from its first byte.
+
+    The content goes into ``path.tmp``, created by ``cat`` under ``umask 0277`` (so 0400 at
+    birth, never readable by others), then ``mv`` renames it over ``path`` in one atomic
+    step, also over an existing 0400 file. The secrets travel on stdin, never in the command.
+    """
+    temp = f"{path}.tmp"
+    return combine(
+        make_env_directory(path),
+        join("rm", "-f", temp),
+        f"(umask 0277 && cat > {temp})",
+        join("mv", "-f", temp, path),
+    )
 
 
 def remove(path: str) -> str:
-    """``rm -f path`` (also run before rewriting a file left read-only by ``protect``)."""
+    """``rm -f path``."""
     return join("rm", "-f", path)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kamal_tasks.commands.base import any_of, make_directory
+from kamal_tasks.commands.base import any_of, join, make_directory
 from kamal_tasks.configuration import Config
 
 
@@ -27,3 +27,18 @@ def install_docker() -> str:
 def make_run_directory(config: Config) -> str:
     """``mkdir -p .kamal``."""
     return make_directory(config.run_directory)
+
+
+def remove_service_files(config: Config) -> str:
+    """``rm -rf`` of the service's own files in the run directory: its audit log, and each
+    role's cord directories and asset copies (globs, so left unquoted)."""
+    paths = [config.audit_log]
+    for role in config.roles:
+        for kind in ("cords", "assets/extracted", "assets/volumes"):
+            paths.append(config.env_path(f"{kind}/{role.container_prefix}-*"))
+    return join("rm", "-rf", paths)
+
+
+def remove_empty_run_directories(config: Config) -> str:
+    """Remove the run directory's empty directories (the run directory too, once empty)."""
+    return join("find", config.run_directory, "-depth", "-type", "d", "-empty", "-delete")

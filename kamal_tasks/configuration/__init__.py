@@ -87,7 +87,7 @@ class Config:
         """Read, merge and validate the configuration (raises ``ConfigurationError``)."""
         from kamal_tasks.configuration.validation import check
 
-        raw = load_raw(config_file, destination)
+        raw = load_raw(config_file, destination, env_values)
         check(raw)
         return cls(raw, version, destination, dict(env_values or {}))
 

@@ -8,10 +8,12 @@ of a kilobyte can otherwise expand to billions).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from kamal_tasks.configuration import erb
 from kamal_tasks.errors import ConfigurationError
 
 #: Deepest nesting of lists and mappings accepted (a real config is under 10 levels deep).
@@ -62,11 +64,12 @@ def parse_yaml(text: str) -> Any:
         loader.dispose()
 
 
-def read_yaml(path: Path) -> dict[str, Any]:
-    """Parse one YAML file into a mapping, reporting problems as configuration errors."""
+def read_yaml(path: Path, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Render one file's ERB against ``env`` (default: the process environment), then parse
+    its YAML into a mapping, reporting problems as configuration errors."""
     import yaml
 
-    text = read_text(path)
+    text = erb.render(read_text(path), os.environ if env is None else env, path)
     try:
         data = parse_yaml(text) or {}
     except yaml.YAMLError as error:
@@ -162,11 +165,16 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return merged
 
 
-def load_raw(config_file: Path, destination: str | None) -> dict[str, Any]:
-    """The effective raw configuration: the base file with the destination's file merged over."""
-    raw = read_yaml(config_file)
+def load_raw(
+    config_file: Path, destination: str | None, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The effective raw configuration: the base file with the destination's file merged over.
+
+    ``env`` is what ERB's ``ENV`` reads (the process environment plus ``.kamal/.env``).
+    """
+    raw = read_yaml(config_file, env)
     if destination:
-        raw = deep_merge(raw, read_yaml(destination_path(config_file, destination)))
+        raw = deep_merge(raw, read_yaml(destination_path(config_file, destination), env))
     elif raw.get("require_destination"):
-        raise ConfigurationError(["You must specify a destination"])
+        raise ConfigurationError(["You must specify a destination (require_destination is set)"])
     return raw

@@ -158,13 +158,16 @@ def version_parts(version: str) -> tuple[int, ...]:
 
 
 def minimum_version(value: Any) -> Any:
-    """A version this kamal-tasks must be at least, compared numerically."""
+    """The oldest Kamal version whose features the file needs, compared numerically with the
+    Kamal version kamal-tasks implements (``KAMAL_COMPATIBILITY``)."""
     required = str(string(value))
     if not re.fullmatch(r"\d+(\.\d+)*", required):
         raise Invalid("should be a version number like 1.2.3")
-    current = kamal_tasks.__version__
-    if version_parts(current) < version_parts(required):
-        raise Invalid(f"kamal-tasks {current} is older than the required {required}")
+    implemented = kamal_tasks.KAMAL_COMPATIBILITY
+    if version_parts(implemented) < version_parts(required):
+        raise Invalid(
+            f"the file needs Kamal {required}; kamal-tasks implements Kamal {implemented}"
+        )
     return value
 
 

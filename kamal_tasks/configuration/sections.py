@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from kamal_tasks.configuration.env import Env, optional_text, text
 from kamal_tasks.errors import MissingSecret
@@ -79,7 +80,26 @@ class Healthcheck:
     @property
     def command(self) -> str:
         """The health command: ``cmd`` or Kamal's default curl against ``port`` and ``path``."""
-        return self.cmd or f"curl -f http://localhost:{self.port}{self.path} || exit 1"
+        return self.cmd or f"curl -f {health_url(self.port, self.path)} || exit 1"
+
+
+#: The ports Ruby's ``URI`` leaves out of a URL's text, by scheme.
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def health_url(port: int | str, path: str) -> str:
+    """Kamal's ``URI.join("http://localhost:#{port}", path)``: the path resolved against the
+    base (RFC 3986), and the scheme's default port dropped (``:80`` for http), as Ruby does."""
+    url = urljoin(f"http://localhost:{port}", str(path))
+    parts = urlsplit(url)
+    try:
+        default = parts.port is not None and parts.port == DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:
+        return url
+    if not default:
+        return url
+    netloc = parts.netloc.rpartition(":")[0]
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 @dataclass(frozen=True)

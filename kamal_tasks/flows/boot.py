@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 from kamal_tasks.commands import app, assets, auditor, cord
 from kamal_tasks.errors import KamalError
 from kamal_tasks.flows.health import ContainerUnhealthy, Poller
+from kamal_tasks.runner import Interrupted
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Role
     from kamal_tasks.context import KamalContext
-    from kamal_tasks.runner import Host
+    from kamal_tasks.runner import Host, StopRequest
 
 
 class Barrier:
@@ -46,9 +47,11 @@ class Barrier:
             self._decided.set()
             return True
 
-    def wait(self) -> bool:
-        """Block until decided; True if open."""
-        self._decided.wait()
+    def wait(self, stop: StopRequest | None = None) -> bool:
+        """Block until decided; True if open. A stop request ends the wait (``Interrupted``)."""
+        while not self._decided.wait(0.1):
+            if stop:
+                stop.check()
         return self._opened
 
 
@@ -151,20 +154,39 @@ class RoleBoot:
         return self.role.container_name(self.version)
 
     started: bool = False
+    #: Set once the old container's retirement began (cord cut or stop sent).
+    retiring: bool = False
 
     def run(self) -> None:
-        """Start the new version; behind the barrier, retire the old one."""
+        """Start the new version; behind the barrier, retire the old one.
+
+        A failure before the old container starts retiring stops the new one (the old keeps
+        serving); so does a SIGINT/SIGTERM, whose stop request is checked once more when the
+        new container turned healthy. Once retiring began, the new container stays.
+        """
         old_version = self.rename_clashing_container()
         self.wait_at_barrier()
         try:
             self.start_new_version()
-        except BaseException:  # a stop too: no half-started container left behind
-            if self.started:
-                self.stop_new_version()
+            self.k.stop.check()
+        except BaseException:  # a stop too (closed output): no half-started container left
+            self.abandon_new_version()
             raise
         self.open_barrier()
         if old_version:
-            self.stop_old_version(old_version)
+            try:
+                self.stop_old_version(old_version)
+            except Interrupted:
+                if not self.retiring:
+                    self.abandon_new_version()
+                raise
+
+    def abandon_new_version(self) -> None:
+        """Stop the new container if it was started, as cleanup (also after a signal)."""
+        if self.started:
+            with self.k.stop.cleanup():
+                self.stop_new_version()
+            self.say(f"Stopped the new container {self.container}")
 
     def rename_clashing_container(self) -> str | None:
         """Move aside a container already named for this version; return the running one."""
@@ -185,7 +207,12 @@ class RoleBoot:
         cord_id = self.k.new_id() if role.uses_cord else None
         if cord_id:
             host.run(cord.tie(cord.host_directory(config, role, cord_id)))
-        host.run(app.run(config, role, host.name, version=self.version, cord_id=cord_id))
+        hostname = app.container_hostname(host.name, self.k.new_id())
+        host.run(
+            app.run(
+                config, role, host.name, version=self.version, cord_id=cord_id, hostname=hostname
+            )
+        )
         self.started = True
         self.say(f"Started {self.container}, waiting for it to be healthy...")
         try:
@@ -217,7 +244,7 @@ class RoleBoot:
         self.say(
             f"Waiting for the first healthy {primary} container before booting {self.role.name}..."
         )
-        if not self.barrier.wait():
+        if not self.barrier.wait(self.k.stop):
             self.say(f"First {primary} container is unhealthy, not booting {self.role.name}")
             raise BarrierClosed(primary, self.role.name, self.host.name)
         self.say(f"First {primary} container is healthy, booting {self.role.name}...")
@@ -234,6 +261,7 @@ class RoleBoot:
         if role.uses_cord:
             directory = host.run(cord.directory_of(role, old), warn=True).stdout.strip()
             if directory:
+                self.retiring = True
                 host.run(cord.cut(directory))
                 turned = self.poller().wait_for_unhealthy(
                     lambda: host.run(app.state(config, role, old_version), warn=True).stdout,
@@ -241,6 +269,7 @@ class RoleBoot:
                 )
                 if not turned:
                     self.say(f"{old} never turned unhealthy after its cord was cut; stopping it")
+        self.retiring = True
         host.run(app.stop(config, role, old_version), warn=True)
         self.say(f"Stopped {old}")
         if role.asset_path:

@@ -29,12 +29,17 @@ class VersionUnavailable(KamalError):
 
 
 def deploy(k: KamalContext, *, skip_push: bool = False) -> None:
-    """Log in, build and push (or pull), then inside the lock: Traefik, boot, prune."""
+    """Log in, build and push, then inside the lock: pull, Traefik, boot, prune.
+
+    The hosts pull inside the lock, so a concurrent deploy's prune cannot remove the image.
+    """
     version = k.config.version
     env.check_present(k)
     build.login(k, local=not skip_push)
-    build.pull(k) if skip_push else build.deliver(k)
+    if not skip_push:
+        build.push(k)
     with lock.held(k, f"Deploying {version}"):
+        build.pull(k)
         k.hook("pre-deploy")
         traefik.boot(k)
         stop_stale_containers(k)
@@ -45,11 +50,13 @@ def deploy(k: KamalContext, *, skip_push: bool = False) -> None:
 
 
 def redeploy(k: KamalContext, *, skip_push: bool = False) -> None:
-    """Build and push (or pull) and boot: no login, Traefik or prune."""
+    """Build and push, then inside the lock pull and boot: no login, Traefik or prune."""
     version = k.config.version
     env.check_present(k)
-    build.pull(k) if skip_push else build.deliver(k)
+    if not skip_push:
+        build.push(k)
     with lock.held(k, f"Redeploying {version}"):
+        build.pull(k)
         k.hook("pre-deploy")
         stop_stale_containers(k)
         boot.boot(k, version)
@@ -58,7 +65,13 @@ def redeploy(k: KamalContext, *, skip_push: bool = False) -> None:
 
 
 def rollback(k: KamalContext) -> None:
-    """Boot an earlier version whose containers are still on the hosts."""
+    """Boot an earlier version whose containers are still on the hosts.
+
+    The hooks are ``pre-deploy`` and ``post-deploy`` (with ``KAMAL_COMMAND=rollback`` and
+    ``KAMAL_RUNTIME``), not a ``post-rollback`` of their own: as in Kamal, whose docs say
+    post-deploy runs "after a deploy, redeploy or rollback", so a notifying hook covers all
+    three and tells them apart by ``KAMAL_COMMAND``.
+    """
     config = k.config
     version = config.version
     with lock.held(k, f"Rolling back to {version}"):

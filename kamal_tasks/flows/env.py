@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kamal_tasks.commands import env_files
-from kamal_tasks.commands.base import combine
 from kamal_tasks.errors import KamalError
+from kamal_tasks.flows import lock
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration.env import Env
@@ -52,22 +52,27 @@ def planned_files(k: KamalContext) -> dict[str, list[EnvFile]]:
 
 
 def push(k: KamalContext) -> None:
-    """Write each host's env files (mode 0400)."""
+    """Write each host's env files, inside the deploy lock: mode 0400 from the first byte,
+    replaced atomically, the content on stdin only (see ``env_files.write``)."""
     files = planned_files(k)
-    k.output.info(f"Pushing env files to {len(files)} host(s)...")
 
     def write(host: Host) -> None:
         for file in files[host.name]:
-            host.run(combine(env_files.make_env_directory(file.path), env_files.remove(file.path)))
-            host.upload(file.content, file.path, shown=file.shown)
-            host.run(env_files.protect(file.path))
-            k.output.host(host.name, f"Wrote {file.path}")
+            host.run(env_files.write(file.path), stdin=file.content)
+            k.output.host(host.name, f"Wrote {file.path} ({file.shown})")
 
-    k.runner.on(list(files), write)
+    with lock.held(k, "Pushing env files"):
+        k.output.info(f"Pushing env files to {len(files)} host(s)...")
+        k.runner.on(list(files), write)
 
 
 def delete(k: KamalContext) -> None:
-    """Remove the env files from every host."""
+    """Remove the env files from every host, inside the deploy lock."""
+    with lock.held(k, "Deleting env files"):
+        _delete(k)
+
+
+def _delete(k: KamalContext) -> None:
     config = k.config
 
     def remove(host: Host) -> None:

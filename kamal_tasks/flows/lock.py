@@ -34,6 +34,8 @@ def release(k: KamalContext) -> None:
     """Release the lock on the primary host."""
     config = k.config
     k.runner.on([config.primary_host], lambda host: host.run(lock_commands.release(config)))
+    if k.lock_state == "held":
+        k.lock_state = "released"
     k.output.info(f"Released the deploy lock on {config.primary_host}")
 
 
@@ -47,18 +49,32 @@ def status(k: KamalContext) -> str | None:
 
 @contextmanager
 def held(k: KamalContext, message: str = "Automatic deploy lock") -> Iterator[None]:
-    """Hold the lock for the block; release it on every way out, errors included.
+    """Hold the lock for the block; release it on every way out, errors and signals included.
 
-    When the block failed, a failure to release is reported and the block's error goes on;
-    when it succeeded, a failure to release is the error.
+    Nested blocks (a flow calling another that locks) share the outer block's lock. The
+    release runs as cleanup, so it happens after a SIGINT/SIGTERM too, and only once the
+    block has finished: every host's step included. When the block failed, a failure to
+    release is reported and the block's error goes on; when it succeeded, it is the error.
     """
+    if k.lock_depth:
+        k.lock_depth += 1
+        try:
+            yield
+        finally:
+            k.lock_depth -= 1
+        return
     acquire(k, message)
+    k.lock_depth, k.lock_state = 1, "held"
     try:
         yield
     except BaseException:
         try:
-            release(k)
+            with k.stop.cleanup():
+                release(k)
         except KamalError as error:
             k.output.error(f"Could not release the deploy lock: {error}")
         raise
-    release(k)
+    finally:
+        k.lock_depth = 0
+    with k.stop.cleanup():
+        release(k)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kamal_tasks.commands import prune as prune_commands
+from kamal_tasks.flows import lock
 
 if TYPE_CHECKING:
     from kamal_tasks.context import KamalContext
@@ -14,18 +15,21 @@ def containers(k: KamalContext, retain: int | None = None) -> None:
     """Remove stopped app containers, keeping the newest ``retain``."""
     config = k.config
     keep = int(retain) if retain is not None else config.retain_containers
-    k.runner.run(config.hosts, prune_commands.stopped_containers(config, retain=keep))
+    with lock.held(k, "Pruning containers"):
+        k.runner.run(config.hosts, prune_commands.stopped_containers(config, retain=keep))
 
 
 def images(k: KamalContext) -> None:
     """Remove dangling images and tagged images no container uses."""
     config = k.config
-    k.runner.run(config.hosts, prune_commands.dangling_images(config))
-    k.runner.run(config.hosts, prune_commands.tagged_images(config))
+    with lock.held(k, "Pruning images"):
+        k.runner.run(config.hosts, prune_commands.dangling_images(config))
+        k.runner.run(config.hosts, prune_commands.tagged_images(config))
 
 
 def everything(k: KamalContext, retain: int | None = None) -> None:
     """Prune containers, then images."""
     k.output.info("Pruning old containers and images...")
-    containers(k, retain)
-    images(k)
+    with lock.held(k, "Pruning"):
+        containers(k, retain)
+        images(k)

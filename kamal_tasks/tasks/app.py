@@ -125,14 +125,16 @@ def logs(
 
 @kamal_task
 def remove(k: KamalContext) -> None:
-    """Remove the app's containers and images from the servers."""
+    """Remove the app's containers and images from the servers, inside the deploy lock."""
     from kamal_tasks.commands import app
+    from kamal_tasks.flows import lock
 
     config = k.config
-    for role in config.roles:
-        k.runner.run(config.role_hosts(role), app.stop(config, role), warn=True)
-        k.runner.run(config.role_hosts(role), app.remove_containers(config, role))
-    k.runner.run(config.hosts, app.remove_images(config))
+    with lock.held(k, "Removing the app"):
+        for role in config.roles:
+            k.runner.run(config.role_hosts(role), app.stop(config, role), warn=True)
+            k.runner.run(config.role_hosts(role), app.remove_containers(config, role))
+        k.runner.run(config.hosts, app.remove_images(config))
 
 
 @kamal_task

@@ -70,10 +70,10 @@ def _ignore_in_git(k: KamalContext, pattern: str) -> None:
 
 @kamal_task
 def version(k: KamalContext) -> None:
-    """Show the kamal-tasks version."""
-    from kamal_tasks import __version__
+    """Show the kamal-tasks version and the Kamal version it implements."""
+    from kamal_tasks import KAMAL_COMPATIBILITY, __version__
 
-    k.output.result(__version__)
+    k.output.result(f"{__version__} (Kamal {KAMAL_COMPATIBILITY})")
 
 
 # --- deploying -------------------------------------------------------------------------------
