@@ -103,10 +103,14 @@ class KamalContext:
 
     def _load_config(self) -> Config:
         from kamal_tasks.configuration import Config
-        from kamal_tasks.configuration.version import app_version
+        from kamal_tasks.configuration.validation import check_destination
+        from kamal_tasks.configuration.version import app_version, checked_version
         from kamal_tasks.env_loading import load_env
         from kamal_tasks.hooks import run_hook
 
+        check_destination(self.options.destination)
+        if self.options.version:
+            checked_version(self.options.version, "--version")
         if not self.options.skip_hooks:
             hooks_path = peek_hooks_path(self.root / self.options.config_file)
             run_hook(

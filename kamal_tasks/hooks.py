@@ -57,11 +57,11 @@ def hook_file(hooks_path: str | Path, name: str, root: Path) -> Path | None:
 
 def shell_path(path: Path) -> str:
     """The hook's path as a command: relative to the working directory when inside it."""
-    import shlex
+    from kamal_tasks.commands.base import shell_word
 
     absolute, cwd = path.resolve(), Path.cwd().resolve()
     shown = absolute.relative_to(cwd) if absolute.is_relative_to(cwd) else absolute
-    return shlex.quote(str(shown))
+    return shell_word(str(shown))
 
 
 def run_hook(

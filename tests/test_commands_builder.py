@@ -42,7 +42,7 @@ def test_native_with_everything(make_config):
         '--label service="app" --build-arg RUBY_VERSION="3.3" '
         '--build-arg NOTE="a \\"b\\" \\$c" '
         '--secret id="GITHUB_TOKEN" --secret id="NPM_TOKEN" '
-        "--file Dockerfile.prod --target prod --ssh default=$SSH_AUTH_SOCK ./app && "
+        '--file Dockerfile.prod --target prod --ssh "default=$SSH_AUTH_SOCK" ./app && '
         "docker push registry.example.com/dhh/app:999 && "
         "docker push registry.example.com/dhh/app:latest"
     )

@@ -53,18 +53,31 @@ def test_tie_and_cut():
 
 def test_directory_of(config):
     assert cord.directory_of(config.role("web"), "app-web-999") == (
-        'docker inspect -f \'{{ range .Mounts }}{{printf "%s %s\\n" .Source .Destination}}'
-        "{{ end }}' app-web-999 | awk '$2 == \"/tmp/kamal-cord\" {print $1}'"
+        'docker inspect -f \'{{range .Mounts}}{{if eq .Destination "/tmp/kamal-cord"}}'
+        "{{.Source}}{{end}}{{end}}' app-web-999"
     )
 
 
-def test_directory_of_picks_the_cord_mount(config):
-    # docker inspect replaced by what its template prints for a container with two mounts
-    mounts = "/data /data\\n/root/.kamal/cords/app-web-1 /tmp/kamal-cord\\n"
-    fake = f"docker() {{ printf '{mounts}'; }}; "
-    command = fake + cord.directory_of(config.role("web"), "app-web-999")
-    out = subprocess.run(["sh", "-c", command], capture_output=True, check=True, text=True)
-    assert out.stdout == "/root/.kamal/cords/app-web-1\n"
+def test_hostile_cord_path_is_quoted_everywhere(make_config, docker_argv):
+    path = "/tmp/my cord\"'$(touch x)`id`;*"
+    config = make_config(healthcheck={"cord": path}, run_directory="my dir")
+    web = config.role("web")
+    assert cord.health_command(web) == (
+        "(curl -f http://localhost:3000/up || exit 1) && "
+        "(stat '/tmp/my cord\"'\\''$(touch x)`id`;*/cord' > /dev/null || exit 1)"
+    )
+    assert cord.volume_arg(config, web, "ab") == (
+        "--volume $(pwd)/'my dir/cords/app-web-ab:/tmp/my cord\"'\\''$(touch x)`id`;*'"
+    )
+    # the Go template compares with a Go string literal (JSON escapes are Go escapes)
+    ((_, _, template, name),) = docker_argv(cord.directory_of(web, "app-web-1"))
+    assert template == (
+        '{{range .Mounts}}{{if eq .Destination "/tmp/my cord\\"\'$(touch x)`id`;*"}}'
+        "{{.Source}}{{end}}{{end}}"
+    )
+    assert name == "app-web-1"
+    assert cord.cut("my dir/cords/app-web-1") == "rm -r 'my dir/cords/app-web-1'"
+    assert cord.tie("my dir/c") == "mkdir -p 'my dir/c' && touch 'my dir/c/cord'"
 
 
 def test_tie_and_cut_work(tmp_path, config):

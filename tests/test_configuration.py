@@ -386,7 +386,8 @@ def test_healthcheck_defaults() -> None:
         # ... and the scheme is always http, so 443 stays
         (443, "/health", "http://localhost:443/health"),
         (4000, "healthz", "http://localhost:4000/healthz"),
-        (8080, "/up?full=1", "http://localhost:8080/up?full=1"),
+        # a URL with shell-special characters is quoted as one word
+        (8080, "/up?full=1", "'http://localhost:8080/up?full=1'"),
     ],
 )
 def test_health_command_url_is_kamals_uri_join(port: object, path: str, url: str) -> None:

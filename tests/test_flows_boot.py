@@ -101,7 +101,7 @@ class Scripted:
             return "boom: cannot bind port 3000\n"
         if "{{json .State.Health}}" in command:
             return '{"Status":"unhealthy"}'
-        if "awk" in command and ".Mounts" in command:
+        if ".Mounts" in command:
             return self.cord_dir
         if "{{.State.Status}}" in command:
             container = command.split("name=^", 1)[1].split("$", 1)[0]

@@ -322,6 +322,7 @@ def test_keys_that_would_be_ambiguous_in_a_path_are_quoted() -> None:
     ]
     assert validate(minimal(**{"": 1})) == ["unknown key: ''"]
     assert validate(minimal(servers={"a b ": []})) == [
+        "servers/'a b ': role name should match ^[A-Za-z0-9_][A-Za-z0-9_-]*$",
         "The primary_role web isn't defined",
         "No servers specified for the 'a b ' role. "
         "You can ignore this with allow_empty_roles: true",

@@ -7,22 +7,26 @@ from typing import TYPE_CHECKING, Any
 
 from kamal_tasks.commands import env_files
 from kamal_tasks.commands.base import (
+    Raw,
     argumentize,
+    command_words,
     container_logs,
     docker,
     join,
     logging_args,
     make_directory,
     optionize,
+    word,
 )
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Accessory, Config
 
 
-def service_data_directory(accessory: Accessory) -> str:
-    """``$PWD/<accessory service>``: where its files and relative directories live."""
-    return f"$PWD/{accessory.service}"
+def service_data_directory(accessory: Accessory, path: str = "") -> Raw:
+    """``$PWD/<accessory service><path>``: where its files and relative directories live (a
+    shell word: ``$PWD`` expands on the host, the rest is quoted)."""
+    return word(Raw("$PWD/"), f"{accessory.service}{path}")
 
 
 def _split(mapping: str) -> tuple[str, str]:
@@ -37,22 +41,27 @@ def files(accessory: Accessory) -> dict[str, str]:
 
 def directories(accessory: Accessory) -> dict[str, str]:
     """Host path -> container path of each ``directories`` entry (relative host paths under
-    the service data directory)."""
-    result = {}
+    the service data directory, as ``Raw`` shell words)."""
+    result: dict[str, str] = {}
     for host_path, container_path in map(_split, accessory.directories):
         if not host_path.startswith("/"):
-            host_path = f"{service_data_directory(accessory)}/{host_path}"
+            host_path = service_data_directory(accessory, f"/{host_path}")
         result[host_path] = container_path
     return result
+
+
+def _mapping(host: str, target: str) -> str:
+    """``host:target`` as one word: a value, or a shell word when ``host`` is one."""
+    return word(host, f":{target}") if isinstance(host, Raw) else f"{host}:{target}"
 
 
 def volumes(accessory: Accessory) -> list[str]:
     """``--volume`` values: its own volumes, then its files, then its directories."""
     file_volumes = [
-        f"{service_data_directory(accessory)}{remote}:{remote}"
+        service_data_directory(accessory, f"{remote}:{remote}")
         for _, remote in map(_split, accessory.files)
     ]
-    directory_volumes = [f"{host}:{target}" for host, target in directories(accessory).items()]
+    directory_volumes = [_mapping(host, target) for host, target in directories(accessory).items()]
     return [*accessory.volumes, *file_volumes, *directory_volumes]
 
 
@@ -72,7 +81,7 @@ def env_args(config: Config, accessory: Accessory) -> str:
 
 def run(config: Config, accessory: Accessory) -> str:
     """``docker run`` of the accessory: logging, publish, env, volumes, labels, options,
-    image, cmd."""
+    image, cmd (split into words as a shell would, each quoted)."""
     return docker(
         "run",
         "--name",
@@ -87,7 +96,7 @@ def run(config: Config, accessory: Accessory) -> str:
         argumentize("--label", labels(accessory)),
         optionize(accessory.options),
         accessory.image,
-        accessory.cmd,
+        command_words(accessory.cmd, f"accessory {accessory.name} cmd"),
     )
 
 
@@ -101,8 +110,8 @@ def stop(accessory: Accessory) -> str:
     return docker("container", "stop", accessory.service)
 
 
-def _service_filter(accessory: Accessory) -> str:
-    return f"--filter label=service={accessory.service}"
+def _service_filter(accessory: Accessory) -> list[str]:
+    return ["--filter", f"label=service={accessory.service}"]
 
 
 def info(accessory: Accessory) -> str:
@@ -118,15 +127,16 @@ def logs(accessory: Accessory, **options: Any) -> str:
 def execute_in_existing_container(
     accessory: Accessory, command: str, *, interactive: bool = False
 ) -> str:
-    """``docker exec`` of ``command`` (a shell command line, as is) in the accessory."""
-    return docker("exec", "-it" if interactive else None, accessory.service, command)
+    """``docker exec`` of ``command`` (a command line, split into words as a shell would and
+    each quoted) in the accessory."""
+    return docker("exec", "-it" if interactive else None, accessory.service, command_words(command))
 
 
 def execute_in_new_container(
     config: Config, accessory: Accessory, command: str, *, interactive: bool = False
 ) -> str:
     """``docker run --rm`` of the accessory's image with its env and volumes, running
-    ``command``."""
+    ``command`` (split into words, as ``execute_in_existing_container``)."""
     return docker(
         "run",
         "-it" if interactive else None,
@@ -134,7 +144,7 @@ def execute_in_new_container(
         env_args(config, accessory),
         [["--volume", volume] for volume in volumes(accessory)],
         accessory.image,
-        command,
+        command_words(command),
     )
 
 

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 
 from kamal_tasks.commands import assets, cord, env_files
 from kamal_tasks.commands.base import (
+    Raw,
     argumentize,
+    command_words,
     docker,
     grep_filter,
     join,
@@ -17,6 +19,7 @@ from kamal_tasks.commands.base import (
     pipe,
     quote,
     single_quote,
+    word,
     xargs,
 )
 
@@ -93,7 +96,8 @@ def run(
     """``docker run`` of the role's container for ``version`` on ``host``.
 
     ``cord_id`` (random, chosen by the caller) names the cord directory; required when the
-    role uses a cord. ``hostname`` is passed as ``--hostname`` when given.
+    role uses a cord. ``hostname`` is passed as ``--hostname`` when given. The role's ``cmd``
+    is split into words as a shell would (``command_words``) and each word quoted.
     """
     version = _version(config, version)
     name = role.container_name(version)
@@ -106,9 +110,9 @@ def run(
         name,
         ["--hostname", hostname] if hostname else None,
         "-e",
-        f"KAMAL_CONTAINER_NAME={quote(name)}",
+        word("KAMAL_CONTAINER_NAME=", quote(name)),
         "-e",
-        f"KAMAL_VERSION={quote(version)}",
+        word("KAMAL_VERSION=", quote(version)),
         env_args(config, role, host),
         health_args(config, role, cord_id),
         logging_args(role.logging),
@@ -117,7 +121,7 @@ def run(
         argumentize("--label", role.labels()),
         optionize(role.options),
         f"{config.repository}:{version}",
-        role.cmd,
+        command_words(role.cmd, f"role {role.name} cmd"),
     )
 
 
@@ -133,7 +137,7 @@ def container_id_for(container_name: str, *, only_running: bool = False) -> str:
         "ls",
         None if only_running else "--all",
         "--filter",
-        f"name=^{container_name}$",
+        word(Raw("name=^"), container_name, Raw("$")),
         "--quiet",
     )
 
@@ -195,7 +199,8 @@ def current_running_container_id(config: Config, role: Role) -> str:
 
 def extract_version_from_name(role: Role) -> str:
     """Shell loop turning container names read on stdin into versions."""
-    return f"while read line; do echo ${{line#{role.container_prefix}-}}; done"
+    prefix = f"{role.container_prefix}-"
+    return word(Raw("while read line; do echo ${line#"), prefix, Raw("}; done"))
 
 
 def current_running_version(config: Config, role: Role) -> str:
@@ -242,7 +247,7 @@ def health_log(container_name: str) -> str:
 
 def container_logs(container_name: str, lines: int = 50) -> str:
     """The last ``lines`` of the container's output, stderr included (for failure reports)."""
-    return docker("logs", container_name, "--tail", lines, "2>&1")
+    return docker("logs", container_name, "--tail", lines, Raw("2>&1"))
 
 
 def logs(
@@ -270,7 +275,7 @@ def logs(
                 "--timestamps",
                 *logs_options(since, lines),
                 "--follow" if follow else None,
-                "2>&1",
+                Raw("2>&1"),
             )
         ),
         grep_filter(grep, grep_options),
@@ -288,7 +293,7 @@ def execute_in_new_container(
     version: str | None = None,
 ) -> str:
     """``docker run --rm`` of the image with the role's env, volumes and options, running
-    ``command`` (a shell command line, passed as is)."""
+    ``command`` (a command line, split into words as a shell would and each word quoted)."""
     return docker(
         "run",
         "-it" if interactive else None,
@@ -298,7 +303,7 @@ def execute_in_new_container(
         [["--volume", volume] for volume in config.volumes],
         optionize(role.options),
         f"{config.repository}:{_version(config, version)}",
-        command,
+        command_words(command),
     )
 
 
@@ -311,13 +316,14 @@ def execute_in_existing_container(
     interactive: bool = False,
     env: Mapping[str, str] | None = None,
 ) -> str:
-    """``docker exec`` of ``command`` in the role's container for ``version``."""
+    """``docker exec`` of ``command`` (split into words, as ``execute_in_new_container``) in
+    the role's container for ``version``."""
     return docker(
         "exec",
         "-it" if interactive else None,
         argumentize("--env", env or {}),
         role.container_name(_version(config, version)),
-        command,
+        command_words(command),
     )
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kamal_tasks.commands.base import chain, combine, docker, join, make_directory
+from kamal_tasks.commands.base import (
+    Raw,
+    chain,
+    combine,
+    docker,
+    join,
+    make_directory,
+    single_quote,
+    word,
+)
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Config, Role
@@ -25,7 +34,8 @@ def volume_arg(config: Config, role: Role, version: str) -> str:
     """``--volume $(pwd)/<volume path>:<asset_path>`` ("" when the role has no asset path)."""
     if not role.asset_path:
         return ""
-    return join("--volume", f"$(pwd)/{volume_path(config, role, version)}:{role.asset_path}")
+    mapping = f"{volume_path(config, role, version)}:{role.asset_path}"
+    return join("--volume", word(Raw("$(pwd)/"), mapping))
 
 
 def container_name(role: Role) -> str:
@@ -41,7 +51,7 @@ def extract(config: Config, role: Role, version: str | None = None) -> str:
     image = f"{config.repository}:{version}"
     return combine(
         make_directory(target),
-        docker("stop", "-t", "1", name, "2> /dev/null", "|| true"),
+        docker("stop", "-t", "1", name, Raw("2> /dev/null"), Raw("|| true")),
         docker("run", "--name", name, "--detach", "--rm", image, "sleep", "1000000"),
         docker("cp", "-L", f"{name}:{role.asset_path}/.", target),
         docker("stop", "-t", "1", name),
@@ -49,7 +59,7 @@ def extract(config: Config, role: Role, version: str | None = None) -> str:
 
 
 def _copy_contents(source: str, destination: str, *, continue_on_error: bool = False) -> str:
-    return join("cp", "-rnT", source, destination, "|| true" if continue_on_error else None)
+    return join("cp", "-rnT", source, destination, Raw("|| true") if continue_on_error else None)
 
 
 def sync_volumes(
@@ -71,8 +81,8 @@ def sync_volumes(
 def _remove_older_siblings(path: str, prefix: str) -> str:
     parent, _, name = path.rpartition("/")
     return join(
-        "find", parent, "-maxdepth", "1", "-name", f"'{prefix}-*'", "!", "-name", name,
-        '-exec rm -rf "{}" +',
+        "find", parent, "-maxdepth", "1", "-name", single_quote(f"{prefix}-*"), Raw("!"),
+        "-name", name, Raw('-exec rm -rf "{}" +'),
     )  # fmt: skip
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from kamal_tasks.commands.base import combine, join, make_directory, single_quote, utc_timestamp
+from kamal_tasks.commands.base import (
+    Raw,
+    combine,
+    join,
+    make_directory,
+    single_quote,
+    utc_timestamp,
+)
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Config
@@ -21,7 +28,7 @@ def line(
 ) -> str:
     """``[TIME] [performer] [destination] [role] "message"`` (absent tags left out)."""
     tags = [utc_timestamp(at), performer, config.destination, role]
-    return join([f"[{tag}]" for tag in tags if tag], f'"{message}"')
+    return " ".join([*(f"[{tag}]" for tag in tags if tag), f'"{message}"'])
 
 
 def record(
@@ -38,10 +45,10 @@ def record(
     instead, since dash's ``echo`` would interpret it.
     """
     entry = line(config, message, performer=performer, at=at, role=role)
-    writer = "printf '%s\\n'" if "\\" in entry else "echo"
+    writer = ["printf", single_quote("%s\\n")] if "\\" in entry else "echo"
     return combine(
         make_directory(config.run_directory),
-        f"{writer} {single_quote(entry)} >> {config.audit_log}",
+        join(writer, single_quote(entry), Raw(">>"), config.audit_log),
     )
 
 

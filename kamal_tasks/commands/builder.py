@@ -12,13 +12,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kamal_tasks.commands.base import (
+    any_of,
     argumentize,
     chain,
     combine,
     docker,
     join,
     pipe,
+    quote,
     single_quote,
+    subshell,
+    with_variables,
 )
 
 if TYPE_CHECKING:
@@ -69,7 +73,8 @@ def cache_from(config: Config) -> str | None:
 
 
 def build_options(config: Config) -> str:
-    """Tags, cache, service label, build args, secrets, dockerfile, target and ssh."""
+    """Tags, cache, service label, build args, secrets, dockerfile, target and ssh (whose
+    ``$NAME`` variables expand locally, ``with_variables``)."""
     builder = config.builder
     to, source = cache_to(config), cache_from(config)
     return join(
@@ -84,7 +89,7 @@ def build_options(config: Config) -> str:
         "--file",
         builder.dockerfile,
         ["--target", builder.target] if builder.target else None,
-        ["--ssh", builder.ssh] if builder.ssh else None,
+        ["--ssh", with_variables(builder.ssh)] if builder.ssh else None,
     )
 
 
@@ -204,5 +209,8 @@ def validate_image(config: Config) -> str:
     message = f"Image {image} is missing the 'service' label"
     return pipe(
         docker("inspect", "-f", single_quote("{{ .Config.Labels.service }}"), image),
-        f'grep -x {config.service} || (echo "{message}" && exit 1)',
+        any_of(
+            join("grep", "-x", config.service),
+            subshell(combine(join("echo", quote(message)), join("exit", 1))),
+        ),
     )

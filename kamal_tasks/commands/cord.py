@@ -4,9 +4,10 @@ old container unhealthy so Traefik stops routing to it before it is stopped."""
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
-from kamal_tasks.commands.base import docker, join, pipe, single_quote
+from kamal_tasks.commands.base import Raw, combine, docker, join, make_directory, shell_word, word
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Config, Role
@@ -27,22 +28,26 @@ def container_directory(role: Role) -> str:
 
 
 def health_command(role: Role) -> str:
-    """The role's health command, also checking the cord file when the role uses a cord."""
+    """The role's health command, also checking the cord file when the role uses a cord.
+
+    A shell command line run in the container; the cord path in it is quoted as one word.
+    """
     command = role.healthcheck.command
     if not role.uses_cord:
         return command
-    return f"({command}) && (stat {container_directory(role)}/{CORD_FILE} > /dev/null || exit 1)"
+    cord_file = shell_word(f"{container_directory(role)}/{CORD_FILE}")
+    return f"({command}) && (stat {cord_file} > /dev/null || exit 1)"
 
 
 def volume_arg(config: Config, role: Role, cord_id: str) -> str:
     """``--volume $(pwd)/.kamal/cords/app-web-<id>:/tmp/kamal-cord``."""
     host_path = host_directory(config, role, cord_id)
-    return join("--volume", f"$(pwd)/{host_path}:{container_directory(role)}")
+    return join("--volume", word(Raw("$(pwd)/"), f"{host_path}:{container_directory(role)}"))
 
 
 def tie(directory: str) -> str:
     """Create the cord directory and its file: ``mkdir -p DIR && touch DIR/cord``."""
-    return f"mkdir -p {directory} && touch {directory}/{CORD_FILE}"
+    return combine(make_directory(directory), join("touch", f"{directory}/{CORD_FILE}"))
 
 
 def cut(directory: str) -> str:
@@ -50,11 +55,16 @@ def cut(directory: str) -> str:
     return join("rm", "-r", directory)
 
 
+def go_string(value: str) -> str:
+    """``value`` as a Go template string literal (``"..."`` with ``\\`` escapes)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def directory_of(role: Role, container_name: str) -> str:
-    """Print the host directory mounted at the cord path of ``container_name``."""
-    mounts = single_quote('{{ range .Mounts }}{{printf "%s %s\\n" .Source .Destination}}{{ end }}')
-    program = f'$2 == "{container_directory(role)}" {{print $1}}'
-    return pipe(
-        docker("inspect", "-f", mounts, container_name),
-        join("awk", single_quote(program)),
-    )
+    """Print the host directory mounted at the cord path of ``container_name``.
+
+    Docker's template compares each mount's destination (so paths with spaces work).
+    """
+    destination = go_string(container_directory(role))
+    template = f"{{{{range .Mounts}}}}{{{{if eq .Destination {destination}}}}}{{{{.Source}}}}"
+    return docker("inspect", "-f", f"{template}{{{{end}}}}{{{{end}}}}", container_name)

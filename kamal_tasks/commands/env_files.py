@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kamal_tasks.commands.base import combine, join, make_directory
+from kamal_tasks.commands.base import Raw, combine, join, make_directory, subshell
 from kamal_tasks.errors import KamalError
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def write(path: str) -> str:
     return combine(
         make_env_directory(path),
         join("rm", "-f", temp),
-        f"(umask 0277 && cat > {temp})",
+        subshell(combine(join("umask", "0277"), join("cat", Raw(">"), temp))),
         join("mv", "-f", temp, path),
     )
 

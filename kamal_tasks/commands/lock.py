@@ -7,7 +7,15 @@ import base64
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from kamal_tasks.commands.base import combine, join, make_directory, pipe, utc_timestamp
+from kamal_tasks.commands.base import (
+    Raw,
+    combine,
+    join,
+    make_directory,
+    pipe,
+    quote,
+    utc_timestamp,
+)
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Config
@@ -49,7 +57,7 @@ def acquire(config: Config, details_text: str) -> str:
     encoded = base64.b64encode(details_text.encode()).decode()
     return combine(
         join("mkdir", config.lock_dir),
-        f'echo "{encoded}" > {details_file(config)}',
+        join("echo", quote(encoded), Raw(">"), details_file(config)),
     )
 
 
@@ -61,6 +69,6 @@ def release(config: Config) -> str:
 def status(config: Config) -> str:
     """Fail when there is no lock; otherwise print its decoded details."""
     return combine(
-        f"stat {config.lock_dir} > /dev/null",
-        pipe(join("cat", details_file(config)), "base64 -d"),
+        join("stat", config.lock_dir, Raw("> /dev/null")),
+        pipe(join("cat", details_file(config)), join("base64", "-d")),
     )

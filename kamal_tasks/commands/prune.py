@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kamal_tasks.commands.base import docker, pipe, single_quote
+from kamal_tasks.commands.base import (
+    Raw,
+    docker,
+    double_quoted,
+    join,
+    pipe,
+    single_quote,
+    substitution,
+)
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Config
 
 
-def _service_filter(config: Config) -> str:
-    return f"--filter label=service={config.service}"
+def _service_filter(config: Config) -> list[str]:
+    return ["--filter", f"label=service={config.service}"]
 
 
 def dangling_images(config: Config) -> str:
@@ -27,16 +35,21 @@ def tagged_images(config: Config) -> str:
             "container", "ls", "-a", "--format", single_quote("{{.Image}}\\|"),
             _service_filter(config),
         ),
-        "tr -d '\\n'",
+        join("tr", "-d", single_quote("\\n")),
     )  # fmt: skip
-    keep = f"$({active_images}){config.latest_image}\\|{config.repository}:<none>"
+    keep = double_quoted(
+        substitution(active_images),
+        config.latest_image,
+        Raw("\\|"),
+        f"{config.repository}:<none>",
+    )
     return pipe(
         docker(
             "image", "ls", _service_filter(config), "--format",
             single_quote("{{.ID}} {{.Repository}}:{{.Tag}}"),
         ),
-        f'grep -v -w "{keep}"',
-        "while read image tag; do docker rmi $tag; done",
+        join("grep", "-v", "-w", keep),
+        Raw("while read image tag; do docker rmi $tag; done"),
     )  # fmt: skip
 
 
@@ -47,8 +60,8 @@ def stopped_containers(config: Config, retain: int | None = None) -> str:
     return pipe(
         docker(
             "ps", "-q", "-a", _service_filter(config),
-            "--filter status=created --filter status=exited --filter status=dead",
+            [["--filter", f"status={status}"] for status in ("created", "exited", "dead")],
         ),
-        f"tail -n +{keep + 1}",
-        "while read container_id; do docker rm $container_id; done",
+        join("tail", "-n", f"+{keep + 1}"),
+        Raw("while read container_id; do docker rm $container_id; done"),
     )  # fmt: skip

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from kamal_tasks.commands.base import any_of, join, make_directory
+from kamal_tasks.commands.base import Raw, any_of, docker, join, make_directory, word
 from kamal_tasks.configuration import Config
 
 
 def docker_installed() -> str:
     """Succeeds when a docker client is on the PATH."""
-    return "docker -v"
+    return docker("-v")
 
 
 def superuser() -> str:
     """Succeeds when we are root or may sudo without a password."""
-    return '[ "${EUID:-$(id -u)}" -eq 0 ] || sudo -nl usermod >/dev/null'
+    return Raw('[ "${EUID:-$(id -u)}" -eq 0 ] || sudo -nl usermod >/dev/null')
 
 
 def install_docker() -> str:
     """Install Docker from the distribution's packages, else Docker's script."""
     return any_of(
-        "(apt-get update -y && apt-get install docker.io -y)",
-        "(curl -fsSL https://get.docker.com | sh)",
+        Raw("(apt-get update -y && apt-get install docker.io -y)"),
+        Raw("(curl -fsSL https://get.docker.com | sh)"),
     )
 
 
@@ -31,11 +31,11 @@ def make_run_directory(config: Config) -> str:
 
 def remove_service_files(config: Config) -> str:
     """``rm -rf`` of the service's own files in the run directory: its audit log, and each
-    role's cord directories and asset copies (globs, so left unquoted)."""
+    role's cord directories and asset copies (each a quoted prefix and a marked ``*`` glob)."""
     paths = [config.audit_log]
     for role in config.roles:
         for kind in ("cords", "assets/extracted", "assets/volumes"):
-            paths.append(config.env_path(f"{kind}/{role.container_prefix}-*"))
+            paths.append(word(config.env_path(f"{kind}/{role.container_prefix}-"), Raw("*")))
     return join("rm", "-rf", paths)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kamal_tasks.commands.base import (
+    Raw,
     any_of,
     argumentize,
     container_logs,
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 CONTAINER_NAME = "traefik"
 CONTAINER_PORT = 80
-IMAGE_FILTER = "--filter label=org.opencontainers.image.title=Traefik"
+IMAGE_FILTER = ("--filter", "label=org.opencontainers.image.title=Traefik")
 
 
 def port(config: Config) -> str:
@@ -68,7 +69,7 @@ def start_or_run(config: Config) -> str:
 
 def info() -> str:
     """``docker ps`` of the traefik container."""
-    return docker("ps", "--filter", f"name=^{CONTAINER_NAME}$")
+    return docker("ps", "--filter", Raw(f"name=^{CONTAINER_NAME}$"))
 
 
 def logs(**options: Any) -> str:

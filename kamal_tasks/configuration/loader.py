@@ -172,6 +172,9 @@ def load_raw(
 
     ``env`` is what ERB's ``ENV`` reads (the process environment plus ``.kamal/.env``).
     """
+    from kamal_tasks.configuration.validation import check_destination
+
+    check_destination(destination)
     raw = read_yaml(config_file, env)
     if destination:
         raw = deep_merge(raw, read_yaml(destination_path(config_file, destination), env))

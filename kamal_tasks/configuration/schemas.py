@@ -20,6 +20,9 @@ Validator = Callable[[Any], Any]
 Rule = Callable[[Mapping[Any, Any]], "str | None"]
 
 SERVICE_PATTERN = r"^[a-z0-9_-]+$"
+#: Role and accessory names, an accessory's ``service`` and ``--destination``: they become
+#: (parts of) container names, labels and paths, and never start with ``-`` (an option).
+NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_-]*$"
 CACHE_TYPES = ("gha", "registry")
 
 
@@ -142,10 +145,41 @@ def at_least(minimum: int) -> Validator:
     return validate
 
 
+def matches(pattern: str, value: str) -> bool:
+    """Whether all of ``value`` matches ``^...$`` ``pattern`` (no trailing newline let through)."""
+    return re.fullmatch(pattern.removeprefix("^").removesuffix("$"), value) is not None
+
+
 def service_name(value: Any) -> str:
     """The service name: lower-case letters, digits, ``_`` and ``-``."""
-    if not isinstance(string(value), str) or not re.match(SERVICE_PATTERN, value):
+    if not isinstance(string(value), str) or not matches(SERVICE_PATTERN, value):
         raise Invalid(f"should match {SERVICE_PATTERN}")
+    return value
+
+
+def name(what: str = "") -> Validator:
+    """A name matching ``NAME_PATTERN``; ``what`` says which (``role name``), for keys."""
+    prefix = f"{what} " if what else ""
+
+    def validate(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise Invalid(f"{prefix}should be a string")
+        if not matches(NAME_PATTERN, str(value)):
+            raise Invalid(f"{prefix}should match {NAME_PATTERN}")
+        return value
+
+    return validate
+
+
+def command_line(value: Any) -> Any:
+    """A command line (``cmd``): a string a shell could split into words (quotes closed)."""
+    import shlex
+
+    string(value)
+    try:
+        shlex.split(str(value))
+    except ValueError as error:
+        raise Invalid(f"can't be split into words ({str(error).lower()})") from None
     return value
 
 
@@ -209,16 +243,20 @@ class ArrayOf:
 
 
 class HashOf:
-    """A mapping with free-form keys whose every value passes ``item``."""
+    """A mapping with free-form keys whose every value passes ``item`` (and every key
+    ``keys``, when given: a bad key is reported at its own path)."""
 
-    def __init__(self, item: Validator) -> None:
+    def __init__(self, item: Validator, keys: Validator | None = None) -> None:
         self.item = item
+        self.keys = keys
 
     def __call__(self, value: Any) -> dict[Any, Any]:
         if not isinstance(value, dict):
             raise Invalid("should be a hash")
         errors: list[Invalid] = []
         for key, entry in value.items():
+            if self.keys is not None:
+                errors += errors_at(self.keys, key, [key])
             errors += errors_at(self.item, entry, [key])
         raise_all(errors)
         return value
@@ -345,7 +383,7 @@ ROLE = Section(
     {
         "hosts": HOSTS,
         "traefik": boolean,
-        "cmd": string,
+        "cmd": command_line,
         "options": hash_of_anything,
         "healthcheck": HEALTHCHECK,
         "logging": LOGGING,
@@ -370,7 +408,7 @@ def servers(value: Any) -> Any:
     if isinstance(value, list):
         return HOSTS(value)
     if isinstance(value, dict):
-        return HashOf(role)(value)
+        return HashOf(role, keys=name("role name"))(value)
     raise Invalid("should be an array or a hash")
 
 
@@ -416,12 +454,12 @@ def one_placement(accessory: Mapping[Any, Any]) -> str | None:
 
 ACCESSORY = Section(
     {
-        "service": string,
+        "service": name(),
         "image": string,
         "host": strict_string,
         "hosts": ArrayOf(strict_string),
         "roles": ArrayOf(strict_string),
-        "cmd": string,
+        "cmd": command_line,
         "port": string,
         "labels": HashOf(string),
         "options": hash_of_anything,
@@ -485,7 +523,7 @@ ROOT = Section(
         "run_directory": string,
         "ssh": SSH,
         "builder": BUILDER,
-        "accessories": HashOf(ACCESSORY),
+        "accessories": HashOf(ACCESSORY, keys=name("accessory name")),
         "traefik": TRAEFIK,
         "sshkit": SSHKIT,
         "boot": BOOT,

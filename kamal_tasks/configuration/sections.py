@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from kamal_tasks.configuration.env import Env, optional_text, text
 from kamal_tasks.errors import MissingSecret
@@ -79,27 +78,20 @@ class Healthcheck:
 
     @property
     def command(self) -> str:
-        """The health command: ``cmd`` or Kamal's default curl against ``port`` and ``path``."""
-        return self.cmd or f"curl -f {health_url(self.port, self.path)} || exit 1"
+        """The health command: ``cmd`` or Kamal's default curl against ``port`` and ``path``
+        (the URL quoted as one word for the container's shell)."""
+        from kamal_tasks.commands.base import Raw, join
 
-
-#: The ports Ruby's ``URI`` leaves out of a URL's text, by scheme.
-DEFAULT_PORTS = {"http": 80, "https": 443}
+        return self.cmd or join("curl", "-f", health_url(self.port, self.path), Raw("|| exit 1"))
 
 
 def health_url(port: int | str, path: str) -> str:
-    """Kamal's ``URI.join("http://localhost:#{port}", path)``: the path resolved against the
-    base (RFC 3986), and the scheme's default port dropped (``:80`` for http), as Ruby does."""
-    url = urljoin(f"http://localhost:{port}", str(path))
-    parts = urlsplit(url)
-    try:
-        default = parts.port is not None and parts.port == DEFAULT_PORTS.get(parts.scheme)
-    except ValueError:
-        return url
-    if not default:
-        return url
-    netloc = parts.netloc.rpartition(":")[0]
-    return urlunsplit(parts._replace(netloc=netloc))
+    """Kamal's ``URI.join("http://localhost:#{port}", path)`` for the paths health checks use:
+    a relative path is taken from the root, and http's default port 80 is left out, as Ruby
+    does (443 stays: the scheme is always http). The path is kept byte for byte."""
+    path = str(path)
+    authority = "localhost" if str(port).strip() == "80" else f"localhost:{port}"
+    return f"http://{authority}{path if path.startswith('/') else '/' + path}"
 
 
 @dataclass(frozen=True)

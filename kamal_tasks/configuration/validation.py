@@ -14,7 +14,7 @@ from typing import Any
 from voluptuous import Invalid
 
 from kamal_tasks.configuration.env import text
-from kamal_tasks.configuration.schemas import ROOT, errors_at, shown_key
+from kamal_tasks.configuration.schemas import NAME_PATTERN, ROOT, errors_at, matches, shown_key
 from kamal_tasks.errors import ConfigurationError
 
 #: voluptuous's own messages, should any reach us, in our wording.
@@ -42,6 +42,13 @@ def check(raw: Any) -> None:
     errors = validate(raw)
     if errors:
         raise ConfigurationError(errors)
+
+
+def check_destination(destination: str | None) -> None:
+    """Raise ``ConfigurationError`` naming ``--destination`` unless it is a plain name (it
+    names files, containers, labels and the lock: ``-d a/b`` or ``-d ../x`` are refused)."""
+    if destination and not matches(NAME_PATTERN, destination):
+        raise ConfigurationError([f"--destination {destination!r}: should match {NAME_PATTERN}"])
 
 
 def error_message(error: Invalid) -> str:

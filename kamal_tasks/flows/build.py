@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kamal_tasks.commands import builder, registry
+from kamal_tasks.commands.base import docker
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Config
@@ -63,7 +64,7 @@ def build_and_push(k: KamalContext) -> None:
 
 def buildx_available(k: KamalContext) -> bool:
     """Whether ``docker buildx`` works on this machine."""
-    return k.runner.local("docker buildx version", warn=True).ok
+    return k.runner.local(docker("buildx", "version"), warn=True).ok
 
 
 def pull(k: KamalContext) -> None:
