@@ -122,6 +122,7 @@ class KamalContext:
             self.options.destination,
             timeout=self.options.env_command_timeout,
             dry_run=self.options.dry_run,
+            on_stop=lambda: self.stop.signal_name if self.stop.requested else None,
         )
         for warning in loaded.warnings:
             self.output.warning(warning)

@@ -78,11 +78,13 @@ def load_env(
     *,
     timeout: float | None = DEFAULT_ENV_COMMAND_TIMEOUT,
     dry_run: bool = False,
+    on_stop: Callable[[], str | None] | None = None,
 ) -> LoadedEnv:
     """Read the env files for ``destination`` (later files override earlier ones).
 
     Each ``$(command)`` may run ``timeout`` seconds (None: no limit). A dry run runs none:
-    it notes them in ``not_run`` and substitutes ``placeholder(command)``.
+    it notes them in ``not_run`` and substitutes ``placeholder(command)``. ``on_stop`` passes
+    a stop request (SIGINT/SIGTERM) on to a running command (see ``local_process``).
     """
     files, from_root = env_files(root, destination)
     loaded = LoadedEnv(files=files)
@@ -95,7 +97,7 @@ def load_env(
             if dry_run:
                 loaded.not_run.append(f"`{command}` (in {source})")
                 return placeholder(command)
-            return run_substitution(command, cwd, timeout)
+            return run_substitution(command, cwd, timeout, on_stop)
 
         text = read_env_file(path, source)
         loaded.values.update(
@@ -214,7 +216,10 @@ def _closing_paren(value: str, position: int) -> int:
 
 
 def run_substitution(
-    command: str, cwd: Path | None, timeout: float | None = DEFAULT_ENV_COMMAND_TIMEOUT
+    command: str,
+    cwd: Path | None,
+    timeout: float | None = DEFAULT_ENV_COMMAND_TIMEOUT,
+    on_stop: Callable[[], str | None] | None = None,
 ) -> str:
     """Run ``command`` with ``sh -c`` and return its output without the final newline.
 
@@ -222,7 +227,7 @@ def run_substitution(
     """
     from kamal_tasks.local_process import run_process
 
-    done = run_process(command, timeout=timeout, cwd=cwd)
+    done = run_process(command, timeout=timeout, cwd=cwd, on_stop=on_stop)
     if done.exited != 0:
         raise subprocess.CalledProcessError(done.exited, command, done.stdout + done.stderr)
     return done.stdout.rstrip("\n")

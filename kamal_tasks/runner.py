@@ -305,7 +305,12 @@ class Runner:
         if timeout is not None:
             from kamal_tasks.local_process import run_process
 
-            done = run_process(command, timeout=timeout, env={**os.environ, **(env or {})})
+            done = run_process(
+                command,
+                timeout=timeout,
+                env={**os.environ, **(env or {})},
+                on_stop=lambda: self.stop.signal_name if self.stop.requested else None,
+            )
             result = Result(LOCAL, command, done.stdout, done.stderr, done.exited)
         else:
             invoke_result = self.context.run(

@@ -380,3 +380,28 @@ def test_an_os_error_while_loading_is_not_called_a_bug() -> None:
 
     error = LoadingFailed("c.yml", PermissionError(13, "Permission denied"))
     assert str(error) == "Loading c.yml failed: PermissionError: [Errno 13] Permission denied"
+
+
+@pytest.mark.parametrize(("name", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_signal_reaches_a_running_hook(project: Path, name: str, code: int) -> None:
+    import signal
+
+    write_hook(
+        project,
+        "pre-init",
+        f"trap 'echo {name} > seen; exit 1' {name[3:]}\ntouch started\nsleep 30 &\nwait\n",
+    )
+    command = [sys.executable, "-m", "kamal_tasks", "config", "--version", "v1"]
+    tool = subprocess.Popen(
+        command, cwd=project, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 20
+    while not (project / "started").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    started = time.monotonic()
+    tool.send_signal(signal.Signals[name])
+    _, errors = tool.communicate(timeout=30)
+    assert time.monotonic() - started < 10
+    assert tool.returncode == code, errors
+    assert (project / "seen").read_text() == f"{name}\n"
+    assert b"Traceback" not in errors
