@@ -57,6 +57,7 @@ DEFAULT_MIRROR = "http://deb.debian.org/debian"
 DEBIAN_SOURCES = Path("/etc/apt/sources.list.d/debian.sources")
 
 READY_TIMEOUT = 120.0
+HOST_KEY_TYPES = ("ed25519", "ecdsa", "rsa")
 
 
 class SandboxError(RuntimeError):
@@ -78,6 +79,8 @@ class Sandbox:
         self.servers = servers
         self.state_dir = Path(state_dir) if state_dir else DEFAULT_STATE_DIR
         self.ssh_key_path = self.state_dir / "id_ed25519"
+        #: The servers' current host keys, rewritten by ``up()`` (containers get recreated).
+        self.known_hosts_path = self.state_dir / "known_hosts"
         self._client: docker.DockerClient | None = None
 
     # ----------------------------------------------------------------- naming
@@ -125,6 +128,7 @@ class Sandbox:
         self._wait_for_registry()
         self.push_image(self._build_traefik_standin(rebuild), quiet=True)
         self.wait_until_ready()
+        self.write_known_hosts()
         _say(f"sandbox up in {time.monotonic() - started:.1f}s: {', '.join(self.hosts)}")
 
     def down(self, purge: bool = False) -> None:
@@ -270,6 +274,31 @@ class Sandbox:
             )
         self.ssh_key_path.chmod(0o600)
         return self.ssh_key_path
+
+    # ------------------------------------------------------------ host keys
+    def write_known_hosts(self) -> Path:
+        """Write ``known_hosts`` with every server's host keys, read inside its container.
+
+        Server containers generate new host keys whenever they are recreated, so the file is
+        rewritten (atomically) on every ``up()``; projects on the sandbox point
+        ``ssh/user_known_hosts_file`` at it, and nothing lands in ``~/.ssh/known_hosts``.
+        """
+        lines = [f"{host} {key}" for host in self.hosts for key in self.host_keys(host)]
+        temporary = self.known_hosts_path.with_suffix(".tmp")
+        temporary.write_text("\n".join(lines) + "\n")
+        temporary.replace(self.known_hosts_path)
+        return self.known_hosts_path
+
+    def host_keys(self, host: str, attempts: int = 5) -> list[str]:
+        """``TYPE BASE64`` of a server's host keys, ed25519 first."""
+        files = " ".join(f"/etc/ssh/ssh_host_{kind}_key.pub" for kind in HOST_KEY_TYPES)
+        for _ in range(attempts):
+            code, output = self.server_exec(host, f"cat {files}")
+            keys = [" ".join(line.split()[:2]) for line in output.splitlines() if line.strip()]
+            if code == 0 and len(keys) == len(HOST_KEY_TYPES):
+                return keys
+            time.sleep(0.2)  # exec output now and then comes back empty (docker-py#2042)
+        raise SandboxError(f"{host}: cannot read its SSH host keys: {output.strip()}")
 
     # ------------------------------------------------------------ internals
     def _ensure_network(self) -> None:

@@ -203,7 +203,14 @@ def make_project(
         "retain_containers": 3,
         "hooks_path": "hooks",
         "traefik": {"image": TRAEFIK_STANDIN_IMAGE},
-        "ssh": {"keys_only": True, "keys": [str(sandbox.ssh_key_path)]},
+        "ssh": {
+            "keys_only": True,
+            "keys": [str(sandbox.ssh_key_path)],
+            # The servers' keys as up() found them; a key that changed is refused.
+            "user_known_hosts_file": str(sandbox.known_hosts_path),
+            "global_known_hosts_file": "/dev/null",
+            "verify_host_key": "always",
+        },
     }
     if env is not None:
         config["env"] = env

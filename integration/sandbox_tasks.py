@@ -31,11 +31,12 @@ def up(c, servers=3, rebuild=False):
     for name, host in zip(sandbox.server_names, sandbox.hosts, strict=True):
         print(f"  {host}  ({name})")
     print(f"SSH key:  {key}")
+    print(f"Host keys: {sandbox.known_hosts_path}")
     print(f"Registry: {sandbox.registry} (same name on this machine and on the servers)")
     print()
     print("Next:")
     print(
-        f"  ssh -i {key} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+        f"  ssh -i {key} -o UserKnownHostsFile={sandbox.known_hosts_path} "
         f"root@{sandbox.hosts[0]} docker ps"
     )
     print("  inv setup                    # deploy the app in config/deploy.yml")

@@ -49,7 +49,7 @@ def forget_link_address(host: str) -> None:
     """Drop ``host``'s ARP entry on this machine (best effort).
 
     Right after the server stops, its MAC address is still cached: SYNs go nowhere and each
-    SSH connect waits out the library's 30 s connect timeout. Without the entry, the ARP
+    SSH connect waits out ``ssh/connect_timeout`` (10 s by default). Without the entry, the ARP
     lookup fails within about 3 s and the connect gets "no route to host", as for any host
     that is gone. Either way the deploy must fail the same; this only keeps the suite fast.
     """

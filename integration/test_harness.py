@@ -93,6 +93,20 @@ def test_each_server_accepts_ssh_with_the_generated_key(sandbox: Sandbox) -> Non
         assert run(sandbox, host, "docker info --format '{{.ServerVersion}}'").startswith("20.10")
 
 
+def test_known_hosts_holds_every_server_key_as_openssh_wants_it(sandbox: Sandbox) -> None:
+    """OpenSSH's own client, strict, with only the file ``up()`` wrote, trusts every server."""
+    import subprocess
+
+    for host, name in zip(sandbox.hosts, sandbox.server_names, strict=True):
+        argv = [
+            "ssh", "-i", str(sandbox.ssh_key_path), "-o", "BatchMode=yes",
+            "-o", "StrictHostKeyChecking=yes", "-o", "GlobalKnownHostsFile=/dev/null",
+            "-o", f"UserKnownHostsFile={sandbox.known_hosts_path}", f"root@{host}", "hostname",
+        ]  # fmt: skip
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+        assert (done.returncode, done.stdout.strip()) == (0, name), done.stderr
+
+
 def test_registry_answers_on_the_host_and_on_every_server(sandbox: Sandbox) -> None:
     with urllib.request.urlopen("http://127.0.0.1:5555/v2/", timeout=5) as response:
         assert response.status == 200

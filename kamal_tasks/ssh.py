@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import errno
 import io
+import logging
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from invoke.exceptions import CommandTimedOut as InvokeTimedOut
+
 from kamal_tasks.errors import KamalError
-from kamal_tasks.output import Output
+from kamal_tasks.output import QUIET, Output
 from kamal_tasks.runner import CommandFailed, Host, Result, Runner
 
 if TYPE_CHECKING:
     from fabric import Connection
 
     from kamal_tasks.configuration.sections import Ssh, Sshkit
+    from kamal_tasks.known_hosts import KnownHosts
 
 KEEPALIVE_SECONDS = 30
+AUTH_TIMEOUT_SECONDS = 30
+LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
+              "warning": logging.WARNING, "error": logging.ERROR}  # fmt: skip
 
 
 @dataclass
@@ -29,6 +39,34 @@ class ConnectionLost(KamalError):
 
     def __str__(self) -> str:
         return f"lost the connection to {self.host} while running `{self.command}`"
+
+
+@dataclass
+class CommandTimedOut(KamalError):
+    """A remote command ran longer than ``sshkit.command_timeout``."""
+
+    host: str
+    command: str
+    seconds: float
+
+    def __str__(self) -> str:
+        return (
+            f"`{self.command}` on {self.host} did not finish within {self.seconds:g} s"
+            " (sshkit/command_timeout)"
+        )
+
+
+@dataclass
+class ConnectFailed(KamalError):
+    """Opening an SSH connection failed; ``reason`` says how, in a few words."""
+
+    host: str
+    reason: str
+    jump: str | None = None
+
+    def __str__(self) -> str:
+        via = f" through jump host {self.jump}" if self.jump else ""
+        return f"cannot connect to {self.host}{via}: {self.reason}"
 
 
 class SshHost(Host):
@@ -43,13 +81,18 @@ class SshHost(Host):
         output.command(self.name, command)
         self.runner.last_commands[self.name] = command
         connection = self.runner.pool.get(self.name)
-        fabric_result = connection.run(
-            command,
-            hide=True,
-            warn=True,
-            pty=False,
-            in_stream=io.StringIO(stdin) if stdin is not None else False,
-        )
+        timeout = self.runner.pool.sshkit.command_timeout
+        try:
+            fabric_result = connection.run(
+                command,
+                hide=True,
+                warn=True,
+                pty=False,
+                in_stream=io.StringIO(stdin) if stdin is not None else False,
+                timeout=timeout,
+            )
+        except InvokeTimedOut:
+            raise CommandTimedOut(self.name, command, timeout) from None
         self.runner.pool.touch(self.name)
         if fabric_result.exited == -1:  # paramiko's "no exit status": the channel died
             raise ConnectionLost(self.name, command)
@@ -65,7 +108,13 @@ class SshHost(Host):
         self.runner.stop.check()
         self.runner.output.command(self.name, f"upload {path} <<< {shown}")
         self.runner.last_commands[self.name] = f"upload {path}"
-        self.runner.pool.get(self.name).put(io.BytesIO(content.encode()), remote=path)
+        connection = self.runner.pool.get(self.name)
+        timeout = self.runner.pool.sshkit.command_timeout
+        connection.sftp().get_channel().settimeout(timeout)
+        try:
+            connection.put(io.BytesIO(content.encode()), remote=path)
+        except TimeoutError:
+            raise CommandTimedOut(self.name, f"upload {path}", timeout) from None
         self.runner.pool.touch(self.name)
 
 
@@ -74,8 +123,9 @@ class SshRunner(Runner):
 
     def __init__(self, ssh: Ssh, sshkit: Sshkit, context: Any, output: Output | None = None):
         super().__init__(output, context)
-        self.pool = ConnectionPool(ssh, sshkit)
+        self.pool = ConnectionPool(ssh, sshkit, host_key_checking(ssh, self.output))
         self.last_commands: dict[str, str] = {}
+        configure_logging(ssh.log_level)
 
     def host(self, name: str) -> Host:
         return SshHost(self, name)
@@ -92,11 +142,13 @@ class ConnectionPool:
     """One Fabric connection per host, opened once, reused, reopened after the idle timeout.
 
     At most ``sshkit.max_concurrent_starts`` connections are being opened at once; every open
-    connection sends an SSH keepalive every 30 s.
+    connection sends an SSH keepalive every 30 s. Host keys are checked against ``known_hosts``
+    before authenticating; connect failures become one-line ``ConnectFailed`` errors.
     """
 
     ssh: Ssh
     sshkit: Sshkit
+    known_hosts: KnownHosts = None  # type: ignore[assignment] # default: from the ssh section
     connections: dict[str, Connection] = field(default_factory=dict)
     last_used: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -104,6 +156,8 @@ class ConnectionPool:
 
     def __post_init__(self) -> None:
         self._starts = threading.BoundedSemaphore(max(self.sshkit.max_concurrent_starts, 1))
+        if self.known_hosts is None:
+            self.known_hosts = host_key_checking(self.ssh, Output(QUIET))
 
     def get(self, host: str) -> Connection:
         """The open connection to ``host``, opening (or reopening) it as needed."""
@@ -118,7 +172,7 @@ class ConnectionPool:
                 self.connections[host] = connection
         if not connection.is_connected:
             with self._starts:
-                connection.open()
+                self._open(connection)
             transport = connection.transport  # set by open(); typed as optional by paramiko
             if transport is not None:
                 transport.set_keepalive(KEEPALIVE_SECONDS)
@@ -140,6 +194,45 @@ class ConnectionPool:
             except Exception:  # noqa: BLE001,S110 - closing a dead connection may fail
                 pass
 
+    def _open(self, connection: Connection) -> None:
+        """Open ``connection`` (its jump host first), checking host keys; name what failed."""
+        from fabric import Connection
+
+        gateway = connection.gateway
+        jump = f"{gateway.user}@{address(gateway)}" if isinstance(gateway, Connection) else None
+        if isinstance(gateway, Connection) and not gateway.is_connected:
+            try:
+                self._open_one(gateway)
+            except KamalError as error:
+                raise ConnectFailed(f"jump host {jump}", str(error)) from None
+            except Exception as error:  # noqa: BLE001 - every failure is described
+                raise ConnectFailed(f"jump host {jump}", self._reason(error)) from None
+        try:
+            self._open_one(connection)
+        except KamalError:
+            raise
+        except Exception as error:  # noqa: BLE001 - every failure is described
+            raise ConnectFailed(address(connection), self._reason(error), jump) from None
+
+    def _open_one(self, connection: Connection) -> None:
+        """``connection.open()`` with the known host keys; a changed key is ``HostKeyChanged``."""
+        import paramiko
+
+        host, port = connection.host or "", int(connection.port or 22)
+        client = connection.client
+        assert client is not None  # Fabric makes the client in Connection.__init__
+        self.known_hosts.prepare(client, host, port)
+        try:
+            connection.open()
+        except BaseException as error:
+            client.close()  # the socket, or the proxy_command process
+            if isinstance(error, paramiko.BadHostKeyException):
+                raise self.known_hosts.changed(host, port, error.key) from None
+            raise
+
+    def _reason(self, error: BaseException) -> str:
+        return connect_failure(error, self.ssh.connect_timeout)
+
     def _connection(self, host: str) -> Connection:
         from fabric import Connection
 
@@ -147,7 +240,7 @@ class ConnectionPool:
             host,
             user=self.ssh.user,
             port=self.ssh.port,
-            connect_timeout=30,
+            connect_timeout=self.ssh.connect_timeout,
             connect_kwargs=connect_kwargs(self.ssh),
             gateway=self._gateway(),
         )
@@ -160,13 +253,89 @@ class ConnectionPool:
             from fabric import Connection
 
             user, _, host = self.ssh.proxy.rpartition("@")
-            return Connection(host, user=user or "root", connect_kwargs=connect_kwargs(self.ssh))
+            # channel_timeout bounds the jump host's own connect to the target.
+            kwargs = {**connect_kwargs(self.ssh), "channel_timeout": self.ssh.connect_timeout}
+            return Connection(
+                host,
+                user=user or "root",
+                connect_timeout=self.ssh.connect_timeout,
+                connect_kwargs=kwargs,
+            )
         return None
+
+
+def address(connection: Connection) -> str:
+    """``host`` or ``host:port`` (off port 22), for messages."""
+    host, port = connection.host or "", int(connection.port or 22)
+    return host if port == 22 else f"{host}:{port}"
+
+
+def connect_failure(error: BaseException, timeout: float) -> str:
+    """A few words on why connecting failed, from paramiko's or the socket's exception."""
+    import paramiko
+
+    cause = error.__cause__ or error.__context__
+    if isinstance(error, paramiko.ssh_exception.NoValidConnectionsError):
+        error = next(iter(error.errors.values()))
+    if isinstance(error, socket.timeout | TimeoutError) or isinstance(cause, TimeoutError):
+        return f"timed out after {timeout:g} s (ssh/connect_timeout)"
+    if isinstance(error, socket.gaierror):
+        return f"cannot resolve the host name ({error.strerror})"
+    if isinstance(error, paramiko.AuthenticationException):
+        return f"authentication failed ({error}); check ssh/keys, ssh/key_data or the SSH agent"
+    if isinstance(error, paramiko.ChannelException):
+        return f"the jump host could not open a connection to it ({error.text})"
+    if isinstance(error, paramiko.ProxyCommandFailure):
+        return f"ssh/proxy_command failed: {error}"
+    if isinstance(error, EOFError | ConnectionResetError) or isinstance(
+        cause, EOFError | ConnectionResetError
+    ):
+        return "the host closed the connection during the SSH handshake (is sshd running there?)"
+    if isinstance(error, OSError) and error.errno in (errno.ECONNREFUSED, errno.EHOSTUNREACH):
+        return "connection refused" if error.errno == errno.ECONNREFUSED else "no route to host"
+    if isinstance(error, OSError) and error.filename:  # proxy_command's program, for one
+        return f"{error.strerror}: {error.filename}"
+    if isinstance(error, OSError):
+        return error.strerror or str(error) or type(error).__name__
+    if str(error) == "No existing session":  # start_client gave up waiting for the key exchange
+        return f"the SSH handshake did not finish within {timeout:g} s (ssh/connect_timeout)"
+    return f"SSH handshake failed ({str(error) or type(error).__name__})"
+
+
+def host_key_checking(ssh: Ssh, output: Output) -> KnownHosts:
+    """The known_hosts files and policy of the ssh section; warns when checking is off."""
+    from kamal_tasks.known_hosts import NEVER, KnownHosts
+
+    if ssh.verify_host_key == NEVER:
+        output.warning("ssh/verify_host_key is never: SSH host keys are not checked")
+
+    def recorded(host: str, line: str) -> None:
+        output.host(host, f"added its host key to {ssh.user_known_hosts_file}")
+
+    return KnownHosts(
+        ssh.verify_host_key,
+        Path(ssh.user_known_hosts_file).expanduser(),
+        Path(ssh.global_known_hosts_file).expanduser(),
+        on_record=recorded,
+        on_warning=output.warning,
+    )
+
+
+def configure_logging(level: str) -> None:
+    """paramiko logs at ``ssh.log_level`` (default ``fatal``: nothing) to stderr."""
+    logger = logging.getLogger("paramiko")
+    logger.setLevel(LOG_LEVELS.get(str(level).lower(), logging.CRITICAL))
+    if logger.level <= logging.ERROR and not logger.handlers:
+        logger.addHandler(logging.StreamHandler())
 
 
 def connect_kwargs(ssh: Ssh) -> dict[str, Any]:
     """paramiko ``connect()`` arguments for the ssh section."""
-    kwargs: dict[str, Any] = {"banner_timeout": 30, "auth_timeout": 30}
+    kwargs: dict[str, Any] = {
+        "banner_timeout": ssh.connect_timeout,
+        "auth_timeout": AUTH_TIMEOUT_SECONDS,
+        "channel_timeout": AUTH_TIMEOUT_SECONDS,
+    }
     if ssh.keys:
         kwargs["key_filename"] = [str(key) for key in ssh.keys]
     if ssh.key_data:

@@ -29,7 +29,10 @@ class FakeConnection:
     lock = threading.Lock()
 
     def __init__(self, host: str) -> None:
-        self.host = host
+        import paramiko
+
+        self.host, self.port, self.gateway = host, 22, None
+        self.client = paramiko.SSHClient()
         self.opens = 0
         self.closes = 0
         self.is_connected = False
@@ -51,11 +54,12 @@ class FakeConnection:
 
 
 @pytest.fixture
-def fake_pool(monkeypatch: pytest.MonkeyPatch) -> Any:
+def fake_pool(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Any:
     FakeConnection.active = FakeConnection.most_active = 0
 
     def make(**sshkit: Any) -> ConnectionPool:
-        pool = ConnectionPool(Ssh(), Sshkit(**sshkit))
+        ssh = Ssh(user_known_hosts_file=str(tmp_path / "kh"), global_known_hosts_file="/none")
+        pool = ConnectionPool(ssh, Sshkit(**sshkit))
         monkeypatch.setattr(pool, "_connection", FakeConnection)
         return pool
 
@@ -125,7 +129,11 @@ def test_proxy_command_is_passed_as_a_string_gateway() -> None:
 
 
 def test_agent_and_default_keys_stay_available_without_keys_only() -> None:
-    assert connect_kwargs(Ssh()) == {"banner_timeout": 30, "auth_timeout": 30}
+    assert connect_kwargs(Ssh()) == {
+        "banner_timeout": 10,
+        "auth_timeout": 30,
+        "channel_timeout": 30,
+    }
 
 
 def test_key_data_becomes_a_paramiko_key(tmp_path: Any) -> None:
@@ -144,3 +152,19 @@ def test_key_data_that_is_not_a_key_is_a_clear_error() -> None:
 
     with pytest.raises(KamalError, match="ssh/key_data: not a private key"):
         connect_kwargs(Ssh(key_data=("not a key",)))
+
+
+def test_log_level_sets_paramikos_logger(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``fatal`` (the default) hides paramiko's logged tracebacks; ``debug`` shows everything."""
+    import logging
+
+    from kamal_tasks.ssh import configure_logging
+
+    logger = logging.getLogger("paramiko")
+    monkeypatch.setattr(logger, "handlers", [])
+    monkeypatch.setattr(logger, "level", logger.level)
+    configure_logging("fatal")
+    assert (logger.level, logger.handlers) == (logging.CRITICAL, [])
+    configure_logging("DEBUG")
+    assert logger.level == logging.DEBUG
+    assert [type(handler) for handler in logger.handlers] == [logging.StreamHandler]

@@ -109,6 +109,18 @@ def seconds(value: Any) -> Any:
     return value
 
 
+MAX_SECONDS = 1_000_000
+
+
+def positive_number(value: Any) -> Any:
+    """A number of seconds greater than zero (and at most ``MAX_SECONDS``: about 11 days)."""
+    if not number(value) > 0:  # NaN too
+        raise Invalid("should be greater than 0")
+    if value > MAX_SECONDS:
+        raise Invalid(f"should be at most {MAX_SECONDS}")
+    return value
+
+
 def boolean(value: Any) -> bool:
     """``true`` or ``false``."""
     if isinstance(value, bool):
@@ -494,10 +506,20 @@ SSH = Section(
         "keys_only": boolean,
         "keys": ArrayOf(string),
         "key_data": ArrayOf(string),
+        "connect_timeout": positive_number,
+        "verify_host_key": one_of("accept_new", "always", "never"),
+        "user_known_hosts_file": strict_string,
+        "global_known_hosts_file": strict_string,
     }
 )
 
-SSHKIT = Section({"max_concurrent_starts": at_least(1), "pool_idle_timeout": at_least(1)})
+SSHKIT = Section(
+    {
+        "max_concurrent_starts": at_least(1),
+        "pool_idle_timeout": at_least(1),
+        "command_timeout": positive_number,
+    }
+)
 
 BOOT = Section({"limit": boot_limit, "wait": seconds})
 

@@ -126,6 +126,10 @@ class Ssh:
     keys: tuple[str, ...] = ()
     key_data: tuple[str, ...] = ()
     log_level: str = "fatal"
+    connect_timeout: float = 10
+    verify_host_key: str = "accept_new"
+    user_known_hosts_file: str = "~/.ssh/known_hosts"
+    global_known_hosts_file: str = "/etc/ssh/ssh_known_hosts"
 
     @classmethod
     def from_raw(cls, raw: Mapping[str, Any]) -> Ssh:
@@ -142,15 +146,22 @@ class Ssh:
             keys=tuple(map(text, section.get("keys") or ())),
             key_data=tuple(map(text, section.get("key_data") or ())),
             log_level=text(section.get("log_level", "fatal")),
+            connect_timeout=section.get("connect_timeout", 10),
+            verify_host_key=section.get("verify_host_key", "accept_new"),
+            user_known_hosts_file=str(section.get("user_known_hosts_file", "~/.ssh/known_hosts")),
+            global_known_hosts_file=str(
+                section.get("global_known_hosts_file", "/etc/ssh/ssh_known_hosts")
+            ),
         )
 
 
 @dataclass(frozen=True)
 class Sshkit:
-    """Connection pool settings: capped concurrent connects and the idle timeout."""
+    """Connection pool settings: capped concurrent connects, idle and command timeouts."""
 
     max_concurrent_starts: int = 30
     pool_idle_timeout: int = 900
+    command_timeout: float = 1800
 
     @classmethod
     def from_raw(cls, raw: Mapping[str, Any]) -> Sshkit:
@@ -158,6 +169,7 @@ class Sshkit:
         return cls(
             int(section.get("max_concurrent_starts", 30)),
             int(section.get("pool_idle_timeout", 900)),
+            section.get("command_timeout", 1800),
         )
 
 
