@@ -16,12 +16,34 @@ from typing import TYPE_CHECKING, Any
 
 from kamal_tasks.errors import KamalError
 from kamal_tasks.options import COMMON_OPTIONS, SHORT_FLAGS, TASK_SHORT_FLAGS, Options
-from kamal_tasks.output import NORMAL, QUIET, VERBOSE, Output
+from kamal_tasks.output import CLOSED_PIPE_EXIT, NORMAL, QUIET, VERBOSE, Output, OutputClosed
 from kamal_tasks.runner import Interrupted, StopRequest, exit_code, stop_on_signals
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Config
     from kamal_tasks.runner import Runner
+
+
+@dataclass
+class LoadingFailed(KamalError):
+    """Loading the configuration raised an exception we did not expect: a bug of ours.
+
+    Bad input is reported by the loader, the schema and the env parser with messages of their
+    own; whatever gets past them is a bug, shown in one line that says so and how to see the
+    traceback (``-v`` re-raises it).
+    """
+
+    config_file: str
+    error: Exception
+
+    def __str__(self) -> str:
+        name = type(self.error).__name__
+        if isinstance(self.error, OSError):  # this machine's problem, not a bug
+            return f"Loading {self.config_file} failed: {name}: {self.error}"
+        return (
+            f"Loading {self.config_file} failed unexpectedly ({name}: {self.error}); this is a "
+            "bug in kamal-tasks: please report it (run with -v for the traceback)"
+        )
 
 
 class KamalContext:
@@ -69,7 +91,14 @@ class KamalContext:
     def config(self) -> Config:
         """The selected configuration (loaded once)."""
         if self._config is None:
-            self._config = self._load_config()
+            try:
+                self._config = self._load_config()
+            except KamalError:
+                raise
+            except Exception as error:
+                if self.options.verbose:
+                    raise  # the traceback, to report or fix the bug
+                raise LoadingFailed(self.options.config_file, error) from error
         return self._config
 
     def _load_config(self) -> Config:
@@ -84,10 +113,21 @@ class KamalContext:
             checked_version(self.options.version, "--version")
         if not self.options.skip_hooks:
             hooks_path = peek_hooks_path(self.root / self.options.config_file)
-            run_hook(self.runner_for_hooks, hooks_path, "pre-init", {}, self.root)
-        loaded = load_env(self.root, self.options.destination)
+            run_hook(
+                self.runner_for_hooks, hooks_path, "pre-init", {}, self.root,
+                timeout=self.options.hook_timeout,
+            )  # fmt: skip
+        loaded = load_env(
+            self.root,
+            self.options.destination,
+            timeout=self.options.env_command_timeout,
+            dry_run=self.options.dry_run,
+            on_stop=lambda: self.stop.signal_name if self.stop.requested else None,
+        )
         for warning in loaded.warnings:
             self.output.warning(warning)
+        for command in loaded.not_run:
+            self.output.info(f"Dry run: not running {command}; its output is a placeholder")
         self.env_values = {**loaded.values, **os.environ}
         config = Config.load(
             self.root / self.options.config_file,
@@ -157,7 +197,9 @@ class KamalContext:
             hosts=config.hosts if hosts is None else hosts,
             runtime=runtime,
         )
-        return run_hook(self.runner, config.hooks_path, name, env, self.root)
+        return run_hook(
+            self.runner, config.hooks_path, name, env, self.root, timeout=self.options.hook_timeout
+        )
 
     @functools.cached_property
     def performer(self) -> str:
@@ -187,11 +229,12 @@ def peek_hooks_path(config_file: Path) -> str:
     The ``pre-init`` hook runs before env files are read or the configuration is parsed, so
     only this one plain value is looked up (default ``.kamal/hooks``).
     """
-    import yaml
+    from kamal_tasks.configuration.loader import read_yaml
+    from kamal_tasks.errors import ConfigurationError
 
     try:
-        raw = yaml.safe_load(config_file.read_text())
-    except (OSError, yaml.YAMLError):
+        raw = read_yaml(config_file)
+    except ConfigurationError:  # reported when the configuration itself is loaded
         return ".kamal/hooks"
     value = raw.get("hooks_path") if isinstance(raw, dict) else None
     return value if isinstance(value, str) else ".kamal/hooks"
@@ -230,9 +273,12 @@ def _kamal_task_class() -> type:
                 opts = super().arg_opts(name, default, set(taken_names) | {*name})
                 short = SHORT_FLAGS.get(name) or TASK_SHORT_FLAGS.get(name)
                 opts["names"] = [opts["names"][0], *([short] if short else [])]
-                return opts
-            reserved = set(taken_names) | set(SHORT_FLAGS.values()) | self._kamal_shorts()
-            return super().arg_opts(name, default, reserved)
+            else:
+                reserved = set(taken_names) | set(SHORT_FLAGS.values()) | self._kamal_shorts()
+                opts = super().arg_opts(name, default, reserved)
+            if _annotation(self.body, name) in ("int", "int | None"):
+                opts["kind"] = int  # also when the default is None (``--retain``, ``--lines``)
+            return opts
 
         def _kamal_shorts(self) -> set[str]:
             """``-h``, and the Kamal short flags of this task's own options (so no other
@@ -245,6 +291,9 @@ def _kamal_task_class() -> type:
             self.all_help: dict[str, str] = getattr(self, "all_help", None) or dict(self.help)
             self.help = dict(self.all_help)
             arguments = super().get_arguments(ignore_unknown_help)
+            for argument in arguments:
+                if argument.kind is int:
+                    argument.__class__ = _count_argument_class()
             positional = [argument for argument in arguments if argument.positional]
             for index, argument in enumerate(positional):
                 argument.__class__ = _positional_argument_class()
@@ -252,6 +301,31 @@ def _kamal_task_class() -> type:
             return arguments
 
     return KamalTask
+
+
+def _annotation(body: Callable[..., Any], name: str) -> Any:
+    parameter = inspect.signature(body).parameters.get(name)
+    return parameter.annotation if parameter is not None else None
+
+
+@functools.cache
+def _count_argument_class() -> type:
+    """An Invoke ``Argument`` for a count flag (``--lines``, ``--retain``): a bad value is a
+    parse error naming the flag (Invoke prints it and exits 1), not a ``ValueError``."""
+    from invoke.exceptions import ParseError
+    from invoke.parser import Argument
+
+    class CountArgument(Argument):
+        def set_value(self, value: Any, cast: bool = True) -> None:
+            if cast and not (isinstance(value, str) and value.isascii() and value.isdigit()):
+                flag = f"--{(self.names[0] or '').replace('_', '-')}"
+                raise ParseError(f"ERROR: {flag}: should be a whole number, got {value!r}")
+            if cast and int(value) < 1:
+                flag = f"--{(self.names[0] or '').replace('_', '-')}"
+                raise ParseError(f"ERROR: {flag}: should be at least 1, got {value!r}")
+            super().set_value(value, cast)
+
+    return CountArgument
 
 
 @functools.cache
@@ -282,13 +356,18 @@ def _with_common_options(
 
     @functools.wraps(body)
     def wrapper(c: Any, *args: Any, **kwargs: Any) -> Any:
+        from invoke.exceptions import Exit
+
         task_name = made[0].name if subcommand is None else f"{command}.{made[0].name}"
         if _help_or_refuse(made[0], task_name, positional, kwargs):
             return None
         flags = {name: kwargs.pop(name, None) for name in COMMON_OPTIONS}
         if _invoke_dry(c):
             flags["dry_run"] = True
-        options = Options.resolve(flags, _settings(c))
+        try:
+            options = Options.resolve(flags, _settings(c))
+        except KamalError as error:
+            raise Exit(error_line(error), code=1) from None
         k = KamalContext(c, options, command=command, subcommand=subcommand)
         return run_body(k, body, *args, **kwargs)
 
@@ -318,6 +397,8 @@ def run_body(k: KamalContext, body: Callable[..., Any], *args: Any, **kwargs: An
                 raise Exit(error_line(error), code=1) from None
             if not isinstance(error, Interrupted):
                 k.output.error(f"ERROR: {error}")
+        except OutputClosed:  # the reader went away (`| head`): stop quietly, as on SIGPIPE
+            raise Exit(code=CLOSED_PIPE_EXIT) from None
         finally:
             k.close()
         if k.stop.requested:

@@ -84,6 +84,7 @@ class DryRunner(Runner):
         env: dict[str, str] | None = None,
         warn: bool = False,
         stdin: str | None = None,
+        timeout: float | None = None,
     ) -> Result:
         self.stop.check()
         result = self.record(LOCAL, command)

@@ -13,12 +13,16 @@ import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from kamal_tasks.errors import KamalError
+from kamal_tasks.errors import KamalError, TimedOut
 
 DEPRECATION_WARNING = (
     "Loading env from the project root .env files is deprecated: move them to .kamal/"
 )
+
+#: Seconds a ``$(command)`` may run before it is killed (``kamal.env_command_timeout``).
+DEFAULT_ENV_COMMAND_TIMEOUT = 60.0
 
 _VARIABLE = re.compile(r"(\\)?\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 
@@ -30,9 +34,22 @@ class CommandSubstitutionFailed(KamalError):
     key: str
     command: str
     output: str
+    where: str = ""
 
     def __str__(self) -> str:
-        return f"Env {self.key}: command `{self.command}` failed:\n{self.output}".rstrip()
+        key = f"{self.key} ({self.where})" if self.where else self.key
+        return f"Env {key}: command `{self.command}` failed:\n{self.output}".rstrip()
+
+
+@dataclass
+class EnvFileError(KamalError):
+    """An env file that cannot be read: not UTF-8, or a line python-dotenv cannot parse."""
+
+    where: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.problem}"
 
 
 @dataclass
@@ -42,6 +59,8 @@ class LoadedEnv:
     values: dict[str, str] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: In a dry run: the ``$(command)``s that were not run (a placeholder stands in).
+    not_run: list[str] = field(default_factory=list)
 
 
 def env_files(root: Path, destination: str | None) -> tuple[list[Path], bool]:
@@ -53,15 +72,59 @@ def env_files(root: Path, destination: str | None) -> tuple[list[Path], bool]:
     return [root / name for name in names if (root / name).is_file()], True
 
 
-def load_env(root: Path, destination: str | None = None) -> LoadedEnv:
-    """Read the env files for ``destination`` (later files override earlier ones)."""
+def load_env(
+    root: Path,
+    destination: str | None = None,
+    *,
+    timeout: float | None = DEFAULT_ENV_COMMAND_TIMEOUT,
+    dry_run: bool = False,
+    on_stop: Callable[[], str | None] | None = None,
+) -> LoadedEnv:
+    """Read the env files for ``destination`` (later files override earlier ones).
+
+    Each ``$(command)`` may run ``timeout`` seconds (None: no limit). A dry run runs none:
+    it notes them in ``not_run`` and substitutes ``placeholder(command)``. ``on_stop`` passes
+    a stop request (SIGINT/SIGTERM) on to a running command (see ``local_process``).
+    """
     files, from_root = env_files(root, destination)
     loaded = LoadedEnv(files=files)
     if from_root and files:
         loaded.warnings.append(DEPRECATION_WARNING)
     for path in files:
-        loaded.values.update(parse_env_text(path.read_text(), environ=loaded.values, cwd=root))
+        source = str(path.relative_to(root))
+
+        def run(command: str, cwd: Path | None, source: str = source) -> str:
+            if dry_run:
+                loaded.not_run.append(f"`{command}` (in {source})")
+                return placeholder(command)
+            return run_substitution(command, cwd, timeout, on_stop)
+
+        text = read_env_file(path, source)
+        loaded.values.update(
+            parse_env_text(
+                text, environ=loaded.values, cwd=root, run=run, source=source, timeout=timeout
+            )
+        )
     return loaded
+
+
+def placeholder(command: str) -> str:
+    """What a dry run uses for the output of a ``$(command)`` it does not run."""
+    return f"[output of $({command})]"
+
+
+def read_env_file(path: Path, source: str) -> str:
+    """The file's text; raises ``EnvFileError`` naming it if unreadable or not UTF-8."""
+    from kamal_tasks.configuration.loader import not_utf8
+
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise EnvFileError(source, f"can't read: {error.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise EnvFileError(source, not_utf8(data, error.start)) from None
 
 
 def parse_env_text(
@@ -69,21 +132,40 @@ def parse_env_text(
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     run: Callable[[str, Path | None], str] | None = None,
+    *,
+    source: str = ".env",
+    timeout: float | None = DEFAULT_ENV_COMMAND_TIMEOUT,
 ) -> dict[str, str]:
-    """Parse dotenv text, substituting commands and variables in order of definition."""
+    """Parse dotenv text, substituting commands and variables in order of definition.
+
+    A line python-dotenv cannot parse (it would skip it silently) raises ``EnvFileError``
+    naming ``source`` and the line; a command running past ``timeout`` raises ``TimedOut``.
+    """
     import io
 
     from dotenv.parser import parse_stream
 
-    run = run or run_substitution
+    from kamal_tasks.local_process import ProcessTimedOut
+
+    run = run or (lambda command, cwd: run_substitution(command, cwd, timeout))
     known = dict(environ or {})
     values: dict[str, str] = {}
     for binding in parse_stream(io.StringIO(text)):
+        where = f"{source} line {_first_line(binding.original)}"
+        if binding.error:
+            raise EnvFileError(where, f"can't parse `{binding.original.string.strip()}`")
         if binding.key is None or binding.value is None:
             continue
         value = binding.value
         if not _single_quoted(binding.original.string):
-            value = expand(binding.key, value, {**known, **values}, lambda c: run(c, cwd))
+            try:
+                value = expand(binding.key, value, {**known, **values}, lambda c: run(c, cwd))
+            except CommandSubstitutionFailed as error:
+                error.where = where
+                raise
+            except ProcessTimedOut as error:
+                what = f"Env {binding.key} ({where}): command `{error}`"
+                raise TimedOut(what, timeout or 0, "kamal.env_command_timeout") from None
         values[binding.key] = value
     return values
 
@@ -133,14 +215,28 @@ def _closing_paren(value: str, position: int) -> int:
     return -1
 
 
-def run_substitution(command: str, cwd: Path | None) -> str:
-    """Run ``command`` with ``sh -c`` and return its output without the final newline."""
-    done = subprocess.run(
-        ["sh", "-c", command], cwd=cwd, capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise subprocess.CalledProcessError(done.returncode, command, done.stdout + done.stderr)
+def run_substitution(
+    command: str,
+    cwd: Path | None,
+    timeout: float | None = DEFAULT_ENV_COMMAND_TIMEOUT,
+    on_stop: Callable[[], str | None] | None = None,
+) -> str:
+    """Run ``command`` with ``sh -c`` and return its output without the final newline.
+
+    Raises ``local_process.ProcessTimedOut`` (its group killed) after ``timeout`` seconds.
+    """
+    from kamal_tasks.local_process import run_process
+
+    done = run_process(command, timeout=timeout, cwd=cwd, on_stop=on_stop)
+    if done.exited != 0:
+        raise subprocess.CalledProcessError(done.exited, command, done.stdout + done.stderr)
     return done.stdout.rstrip("\n")
+
+
+def _first_line(original: Any) -> int:
+    """The line a binding starts on (python-dotenv counts the blank lines before it in)."""
+    text = original.string
+    return int(original.line) + text[: len(text) - len(text.lstrip())].count("\n")
 
 
 def _single_quoted(original: str) -> bool:

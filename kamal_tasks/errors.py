@@ -97,3 +97,18 @@ class HostsFailed(KamalError):
     def __str__(self) -> str:
         header = f"Failed on {len(self.failures)} host(s): {', '.join(self.hosts)}"
         return "\n".join([header, *(str(failure) for failure in self.failures)])
+
+
+@dataclass
+class TimedOut(KamalError):
+    """A local command (a hook, a ``$(cmd)`` in an env file) ran past its time limit."""
+
+    what: str
+    seconds: float
+    setting: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.what} timed out after {self.seconds:g} s and was killed with every process "
+            f"it started (the limit is the Invoke setting {self.setting})"
+        )

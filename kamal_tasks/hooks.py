@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
-from kamal_tasks.errors import HookFailed
+from kamal_tasks.errors import HookFailed, KamalError, TimedOut
 from kamal_tasks.runner import Runner
 
 #: Every hook a project may provide; ``inv init`` writes a sample of each.
@@ -21,6 +22,20 @@ HOOK_NAMES = (
     "docker-setup",
 )
 
+#: Seconds a hook may run before it is killed (Invoke setting ``kamal.hook_timeout``).
+DEFAULT_HOOK_TIMEOUT = 600.0
+
+
+@dataclass
+class HookNotExecutable(KamalError):
+    """A hook file exists but lacks its execute bit (Kamal would run it and fail)."""
+
+    name: str
+    path: Path
+
+    def __str__(self) -> str:
+        return f"Hook {self.name} is not executable: chmod +x {shell_path(self.path)}"
+
 
 def hook_directories(hooks_path: str | Path, root: Path) -> list[Path]:
     """Where hooks are looked up, in order: the project's ``hooks_path``, then the user's
@@ -29,10 +44,15 @@ def hook_directories(hooks_path: str | Path, root: Path) -> list[Path]:
 
 
 def hook_file(hooks_path: str | Path, name: str, root: Path) -> Path | None:
-    """The hook's executable from the first directory holding a file ``name``, or None."""
+    """The hook's executable from the first directory holding a file ``name``, or None.
+
+    Raises ``HookNotExecutable`` for a hook file without its execute bit.
+    """
     found = (d / name for d in hook_directories(hooks_path, root) if (d / name).is_file())
     path = next(found, None)
-    return path if path is not None and os.access(path, os.X_OK) else None
+    if path is not None and not os.access(path, os.X_OK):
+        raise HookNotExecutable(name, path)
+    return path
 
 
 def shell_path(path: Path) -> str:
@@ -45,17 +65,29 @@ def shell_path(path: Path) -> str:
 
 
 def run_hook(
-    runner: Runner, hooks_path: str | Path, name: str, env: dict[str, str], root: Path
+    runner: Runner,
+    hooks_path: str | Path,
+    name: str,
+    env: dict[str, str],
+    root: Path,
+    *,
+    timeout: float | None = DEFAULT_HOOK_TIMEOUT,
 ) -> bool:
-    """Run hook ``name`` if present; raise ``HookFailed`` with its output when it exits non-zero.
+    """Run hook ``name`` if present; raise ``HookFailed`` with its output when it exits non-zero,
+    ``TimedOut`` when it runs longer than ``timeout`` seconds (None: no limit).
 
     Returns whether a hook ran (or, in a dry run, would have run).
     """
+    from kamal_tasks.local_process import ProcessTimedOut
+
     path = hook_file(hooks_path, name, root)
     if path is None:
         return False
     runner.output.info(f"Running the {name} hook...")
-    result = runner.local(shell_path(path), env=env, warn=True)
+    try:
+        result = runner.local(shell_path(path), env=env, warn=True, timeout=timeout)
+    except ProcessTimedOut:
+        raise TimedOut(f"Hook {name} ({path})", timeout or 0, "kamal.hook_timeout") from None
     if not result.ok:
         raise HookFailed(name, result.output)
     return True

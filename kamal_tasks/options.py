@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from typing import Any
+
+from kamal_tasks.errors import KamalError
 
 #: name -> (default, help). Settings may also come from Invoke config under ``kamal``
 #: (``invoke.yaml`` or ``INVOKE_KAMAL_<NAME>``); flags win.
@@ -49,6 +52,25 @@ TASK_SHORT_FLAGS = {
 
 DEFAULT_CONFIG_FILE = "config/deploy.yml"
 
+#: Settings with no flag, only Invoke config ``kamal.<name>`` (they apply before
+#: ``deploy.yml`` is read): name -> (default, help). Time limits in seconds; 0 means none.
+SETTINGS: dict[str, tuple[Any, str]] = {
+    "env_command_timeout": (60.0, "Seconds each $(command) in a .env file may run"),
+    "hook_timeout": (600.0, "Seconds a hook may run"),
+}
+
+
+@dataclass
+class InvalidSetting(KamalError):
+    """An Invoke setting ``kamal.<name>`` with a value we cannot use."""
+
+    name: str
+    value: Any
+    expected: str
+
+    def __str__(self) -> str:
+        return f"kamal.{self.name}: {self.expected}, got {self.value!r}"
+
 
 @dataclass(frozen=True)
 class Options:
@@ -64,21 +86,44 @@ class Options:
     quiet: bool = False
     version: str | None = None
     dry_run: bool = False
+    env_command_timeout: float | None = SETTINGS["env_command_timeout"][0]
+    hook_timeout: float | None = SETTINGS["hook_timeout"][0]
 
     @classmethod
     def resolve(cls, flags: dict[str, Any], settings: Any) -> Options:
-        """Flags given on the command line win over Invoke config ``kamal.*`` settings."""
+        """Flags given on the command line win over Invoke config ``kamal.*`` settings.
+
+        Raises ``InvalidSetting`` for a time limit that is not a number of seconds.
+        """
         values: dict[str, Any] = {}
         for option in fields(cls):
             flag = flags.get(option.name)
             if flag not in (None, False):
                 values[option.name] = flag
             elif settings is not None and settings.get(option.name) not in (None, ""):
-                values[option.name] = _coerce(settings.get(option.name), option.default)
+                values[option.name] = _coerce(option.name, settings.get(option.name))
         return cls(**values)
 
 
-def _coerce(value: Any, default: Any) -> Any:
+def _coerce(name: str, value: Any) -> Any:
+    default = Options.__dataclass_fields__[name].default
     if isinstance(default, bool) and isinstance(value, str):
         return value.lower() in ("1", "true", "yes", "on")
+    if name in SETTINGS:
+        return seconds_limit(name, value)
     return value
+
+
+def seconds_limit(name: str, value: Any) -> float | None:
+    """A time limit in seconds from a setting (a number, or a string from an env variable);
+    0 means no limit (None)."""
+    expected = "should be a number of seconds (0 for no limit)"
+    if isinstance(value, bool):
+        raise InvalidSetting(name, value, expected)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise InvalidSetting(name, value, expected) from None
+    if not math.isfinite(seconds) or seconds < 0:
+        raise InvalidSetting(name, value, expected)
+    return seconds or None

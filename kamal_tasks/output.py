@@ -37,6 +37,18 @@ def wants_color(stream: TextIO) -> bool:
         return False
 
 
+#: The exit status of a command whose output pipe closed (128 + SIGPIPE), as ``yes | head``.
+CLOSED_PIPE_EXIT = 141
+
+
+class OutputClosed(BaseException):  # noqa: N818 - a stop, like KeyboardInterrupt
+    """Whoever read our output went away (``inv deploy --dry-run | head -1``): stop quietly.
+
+    A ``BaseException``, like ``KeyboardInterrupt``: it is no host's failure, so per-host
+    error collection lets it through, while ``finally`` blocks (the lock release) still run.
+    """
+
+
 @dataclass
 class Output:
     """Prints at a verbosity level: quiet shows only errors, verbose every command.
@@ -51,11 +63,19 @@ class Output:
     errors: TextIO = field(default_factory=lambda: sys.stderr)
     color: bool | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _closed: set[int] = field(default_factory=set, repr=False)
 
     def _write(self, stream: TextIO, text: str) -> None:
         with self._lock:
-            stream.write(text.rstrip("\n") + "\n")
-            stream.flush()
+            if id(stream) in self._closed:
+                return
+            try:
+                stream.write(text.rstrip("\n") + "\n")
+                stream.flush()
+            except BrokenPipeError:
+                self._closed.add(id(stream))
+                _silence(stream)
+                raise OutputClosed() from None
 
     def _colored(self, stream: TextIO) -> bool:
         return self.color if self.color is not None else wants_color(stream)
@@ -112,3 +132,14 @@ class Output:
     def error(self, message: str) -> None:
         """An error, always shown, on stderr."""
         self._write(self.errors, self._paint(self.errors, ERROR, message))
+
+
+def _silence(stream: TextIO) -> None:
+    """Point a closed pipe's descriptor at /dev/null, so the flush at exit stays quiet."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)

@@ -292,21 +292,38 @@ class Runner:
         env: dict[str, str] | None = None,
         warn: bool = False,
         stdin: str | None = None,
+        timeout: float | None = None,
     ) -> Result:
-        """Run ``command`` on this machine, through the Invoke context."""
+        """Run ``command`` on this machine, through the Invoke context.
+
+        With a ``timeout`` (hooks) it runs in a process group of its own instead, killed
+        whole after ``timeout`` seconds (raising ``local_process.ProcessTimedOut``); a stop
+        request (SIGINT/SIGTERM) is passed on to that group, as the terminal would.
+        """
         self.stop.check()
         self.output.command(LOCAL, command)
-        invoke_result = self.context.run(
-            command,
-            hide=True,
-            warn=True,
-            env=env or {},
-            pty=False,
-            in_stream=io.StringIO(stdin) if stdin is not None else False,
-        )
-        result = Result(
-            LOCAL, command, invoke_result.stdout, invoke_result.stderr, invoke_result.exited
-        )
+        if timeout is not None:
+            from kamal_tasks.local_process import run_process
+
+            done = run_process(
+                command,
+                timeout=timeout,
+                env={**os.environ, **(env or {})},
+                on_stop=lambda: self.stop.signal_name if self.stop.requested else None,
+            )
+            result = Result(LOCAL, command, done.stdout, done.stderr, done.exited)
+        else:
+            invoke_result = self.context.run(
+                command,
+                hide=True,
+                warn=True,
+                env=env or {},
+                pty=False,
+                in_stream=io.StringIO(stdin) if stdin is not None else False,
+            )
+            result = Result(
+                LOCAL, command, invoke_result.stdout, invoke_result.stderr, invoke_result.exited
+            )
         self.output.command_output(LOCAL, result.output)
         if not result.ok and not warn:
             raise CommandFailed(result)

@@ -234,9 +234,9 @@ class ConnectionPool:
         return connect_failure(error, self.ssh.connect_timeout)
 
     def _connection(self, host: str) -> Connection:
-        from fabric import Connection
+        from kamal_tasks.proxy_command import connection_class
 
-        return Connection(
+        return connection_class()(
             host,
             user=self.ssh.user,
             port=self.ssh.port,

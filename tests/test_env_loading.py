@@ -153,14 +153,16 @@ def test_failing_command_raises() -> None:
     assert isinstance(error, KamalError)
     assert (error.key, error.command) == ("TOKEN", "echo out; echo err >&2; exit 3")
     assert error.output == "out\nerr\n"
-    assert str(error) == "Env TOKEN: command `echo out; echo err >&2; exit 3` failed:\nout\nerr"
+    assert str(error) == (
+        "Env TOKEN (.env line 2): command `echo out; echo err >&2; exit 3` failed:\nout\nerr"
+    )
 
 
 def test_failing_command_in_a_file(tmp_path: Path) -> None:
     write(tmp_path / ".kamal/.env", "TOKEN=$(false)\n")
     with pytest.raises(CommandSubstitutionFailed) as raised:
         load_env(tmp_path)
-    assert str(raised.value) == "Env TOKEN: command `false` failed:"
+    assert str(raised.value) == "Env TOKEN (.kamal/.env line 1): command `false` failed:"
 
 
 def test_custom_run_function() -> None:
@@ -193,3 +195,45 @@ def test_command_output_is_not_expanded_again(tmp_path: Path) -> None:
 
 def test_escaped_command_is_literal_and_later_commands_still_run() -> None:
     assert parse_env_text("A=\\$(echo no) $(echo yes)\n") == {"A": "$(echo no) yes"}
+
+
+# --- errors python-dotenv would skip silently, time limits, dry runs ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('A=1\nB="no end\nC=3\n', ".env line 2: can't parse `B=\"no end`"),
+        ("# comment\n\n\nX='open\n", ".env line 4: can't parse `X='open`"),
+        ("A 1\n", ".env line 1: can't parse `A 1`"),
+        ("=3\n", ".env line 1: can't parse `=3`"),
+    ],
+)
+def test_lines_dotenv_cannot_parse_are_errors(text: str, expected: str) -> None:
+    from kamal_tasks.env_loading import EnvFileError
+
+    with pytest.raises(EnvFileError) as raised:
+        parse_env_text(text)
+    assert str(raised.value) == expected
+
+
+def test_a_multi_line_value_is_still_fine() -> None:
+    assert parse_env_text('KEY="a\nb"\nNEXT=1\n') == {"KEY": "a\nb", "NEXT": "1"}
+
+
+def test_env_command_time_limit() -> None:
+    from kamal_tasks.errors import TimedOut
+
+    with pytest.raises(TimedOut) as raised:
+        parse_env_text("\nA=$(sleep 30)\n", timeout=0.2, source=".kamal/.env")
+    assert str(raised.value).startswith(
+        "Env A (.kamal/.env line 2): command `sleep 30` timed out after 0.2 s"
+    )
+
+
+def test_dry_run_substitutes_placeholders_and_notes_commands(tmp_path: Path) -> None:
+    write(tmp_path / ".kamal/.env", "A=x-$(touch ran.txt)-y\nB='$(not run either)'\n")
+    loaded = load_env(tmp_path, dry_run=True)
+    assert loaded.values == {"A": "x-[output of $(touch ran.txt)]-y", "B": "$(not run either)"}
+    assert loaded.not_run == ["`touch ran.txt` (in .kamal/.env)"]
+    assert not (tmp_path / "ran.txt").exists()

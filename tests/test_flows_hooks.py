@@ -48,9 +48,10 @@ class EnvRecordingRunner(DryRunner):
         env: dict[str, str] | None = None,
         warn: bool = False,
         stdin: str | None = None,
+        timeout: float | None = None,
     ) -> Result:
         self.envs[command] = dict(env or {})
-        return super().local(command, env=env, warn=warn, stdin=stdin)
+        return super().local(command, env=env, warn=warn, stdin=stdin, timeout=timeout)
 
 
 @pytest.fixture(autouse=True)

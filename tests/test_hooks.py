@@ -13,7 +13,7 @@ import pytest
 from kamal_tasks.configuration.sections import Ssh, Sshkit
 from kamal_tasks.dry_run import DryRunner, responses
 from kamal_tasks.errors import HookFailed, KamalError
-from kamal_tasks.hooks import HOOK_NAMES, hook_file, run_hook
+from kamal_tasks.hooks import HOOK_NAMES, HookNotExecutable, hook_file, run_hook
 from kamal_tasks.output import NORMAL, QUIET, Output
 from kamal_tasks.ssh import SshRunner
 
@@ -58,7 +58,8 @@ def test_hook_names() -> None:
 def test_hook_file_only_for_executables(root: Path) -> None:
     assert hook_file(HOOKS, "pre-build", root) is None
     write_hook(root, "pre-build", "true\n", executable=False)
-    assert hook_file(HOOKS, "pre-build", root) is None
+    with pytest.raises(HookNotExecutable):
+        hook_file(HOOKS, "pre-build", root)
     path = write_hook(root, "pre-build", "true\n")
     assert hook_file(HOOKS, "pre-build", root) == path
     (root / HOOKS / "pre-deploy").mkdir()
@@ -79,11 +80,20 @@ def test_runs_an_executable_hook_with_its_env(root: Path) -> None:
     assert out.getvalue() == ""
 
 
-def test_missing_or_not_executable_hook_is_skipped(root: Path) -> None:
+def test_missing_hook_is_skipped(root: Path) -> None:
+    runner, _, err = real_runner(NORMAL)
+    assert run_hook(runner, HOOKS, "post-deploy", {}, root) is False
+    assert err.getvalue() == ""
+
+
+def test_hook_without_its_execute_bit_is_an_error_naming_it(root: Path) -> None:
     write_hook(root, "pre-build", "touch ran.txt\n", executable=False)
     runner, _, err = real_runner(NORMAL)
-    assert run_hook(runner, HOOKS, "pre-build", {}, root) is False
-    assert run_hook(runner, HOOKS, "post-deploy", {}, root) is False
+    with pytest.raises(HookNotExecutable) as raised:
+        run_hook(runner, HOOKS, "pre-build", {}, root)
+    assert str(raised.value) == (
+        "Hook pre-build is not executable: chmod +x .kamal/hooks/pre-build"
+    )
     assert not (root / "ran.txt").exists()
     assert err.getvalue() == ""
 

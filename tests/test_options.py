@@ -8,7 +8,7 @@ import pytest
 from cli import kamal
 from invoke import Config as InvokeConfig
 
-from kamal_tasks.options import COMMON_OPTIONS, DEFAULT_CONFIG_FILE, Options
+from kamal_tasks.options import COMMON_OPTIONS, DEFAULT_CONFIG_FILE, SETTINGS, Options
 
 DEPLOY_YML = """\
 service: app
@@ -33,12 +33,14 @@ def test_defaults() -> None:
         quiet=False,
         version=None,
         dry_run=False,
+        env_command_timeout=60.0,
+        hook_timeout=600.0,
     )
     assert DEFAULT_CONFIG_FILE == "config/deploy.yml"
 
 
 def test_every_option_is_a_field() -> None:
-    assert sorted(COMMON_OPTIONS) == sorted(Options.__dataclass_fields__)
+    assert sorted([*COMMON_OPTIONS, *SETTINGS]) == sorted(Options.__dataclass_fields__)
 
 
 def test_flags_are_taken() -> None:

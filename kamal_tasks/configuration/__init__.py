@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kamal_tasks.configuration.accessory import Accessory
-from kamal_tasks.configuration.env import Env, tag_envs
+from kamal_tasks.configuration.env import Env, tag_envs, text
 from kamal_tasks.configuration.loader import load_raw
 from kamal_tasks.configuration.role import Role, merge_hosts, role_specs
 from kamal_tasks.configuration.sections import (
@@ -119,7 +119,7 @@ class Config:
     @property
     def image(self) -> str:
         """The image name without registry server or tag."""
-        return self.raw["image"]
+        return text(self.raw["image"])
 
     @cached_property
     def registry(self) -> Registry:
@@ -155,7 +155,7 @@ class Config:
     @property
     def primary_role_name(self) -> str:
         """The role booted first and behind the deployment barrier (default ``web``)."""
-        return self.raw.get("primary_role", "web")
+        return text(self.raw.get("primary_role", "web"))
 
     @cached_property
     def all_roles(self) -> list[Role]:
@@ -286,12 +286,12 @@ class Config:
     @property
     def run_directory(self) -> str:
         """Where state lives on the hosts, relative to the SSH user's home."""
-        return self.raw.get("run_directory", ".kamal")
+        return text(self.raw.get("run_directory", ".kamal"))
 
     @property
     def hooks_path(self) -> str:
         """Local directory of hook scripts."""
-        return self.raw.get("hooks_path", ".kamal/hooks")
+        return text(self.raw.get("hooks_path", ".kamal/hooks"))
 
     @property
     def retain_containers(self) -> int:
@@ -312,7 +312,7 @@ class Config:
     @property
     def volumes(self) -> list[str]:
         """``--volume`` values for app containers."""
-        return list(self.raw.get("volumes") or [])
+        return [text(volume) for volume in self.raw.get("volumes") or []]
 
     @property
     def lock_dir(self) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kamal_tasks.configuration.env import Env
+from kamal_tasks.configuration.env import Env, text
 
 
 @dataclass(frozen=True)
@@ -37,17 +37,17 @@ class Accessory:
         """Build from ``accessories.<name>``; ``roles`` expand to those roles' hosts."""
         return cls(
             name=name,
-            service=raw.get("service") or f"{app_service}-{name}",
-            image=raw["image"],
+            service=text(raw.get("service") or f"{app_service}-{name}"),
+            image=text(raw["image"]),
             hosts=_hosts(raw, role_hosts),
             port=str(raw["port"]) if raw.get("port") is not None else None,
-            cmd=raw.get("cmd"),
+            cmd=text(raw["cmd"]) if raw.get("cmd") is not None else None,
             labels=dict(raw.get("labels") or {}),
             options=dict(raw.get("options") or {}),
             env=Env.from_raw(raw.get("env")),
-            files=tuple(raw.get("files") or ()),
-            directories=tuple(raw.get("directories") or ()),
-            volumes=tuple(raw.get("volumes") or ()),
+            files=tuple(map(text, raw.get("files") or ())),
+            directories=tuple(map(text, raw.get("directories") or ())),
+            volumes=tuple(map(text, raw.get("volumes") or ())),
         )
 
     @property

@@ -26,7 +26,7 @@ class Env:
         else:
             clear = {k: v for k, v in raw.items() if k != "tags"}
             secret = []
-        return cls({str(k): _text(v) for k, v in clear.items()}, tuple(secret))
+        return cls({str(k): text(v) for k, v in clear.items()}, tuple(secret))
 
     def merge(self, other: Env) -> Env:
         """This env with ``other``'s values added (``other`` wins on clear keys)."""
@@ -43,10 +43,17 @@ class Env:
         return {key: values[key] for key in self.secret_keys}
 
 
-def _text(value: Any) -> str:
+def text(value: Any) -> str:
+    """A scalar as the string YAML wrote (a number or boolean is accepted where Kamal expects a
+    string): ``True`` -> ``"true"``, ``8`` -> ``"8"``."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def optional_text(value: Any) -> str | None:
+    """``text(value)``, or None for None."""
+    return None if value is None else text(value)
 
 
 def tag_envs(raw_config: Mapping[str, Any]) -> dict[str, Env]:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kamal_tasks.configuration.env import Env
+from kamal_tasks.configuration.env import Env, optional_text
 from kamal_tasks.configuration.sections import Healthcheck, Logging
 
 
@@ -74,7 +74,7 @@ class Role:
     @property
     def cmd(self) -> str | None:
         """The command given after the image, if any."""
-        return self.specialized.get("cmd")
+        return optional_text(self.specialized.get("cmd"))
 
     @property
     def options(self) -> dict[str, Any]:
@@ -114,8 +114,8 @@ class Role:
         requests, as in Kamal); any role may set its own.
         """
         if "asset_path" in self.specialized:
-            return self.specialized["asset_path"]
-        return self.root_asset_path if self.running_traefik else None
+            return optional_text(self.specialized["asset_path"])
+        return optional_text(self.root_asset_path) if self.running_traefik else None
 
     def env(self, host: str) -> Env:
         """The env of this role's container on ``host``: root, role, then the host's tags."""

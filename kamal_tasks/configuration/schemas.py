@@ -7,6 +7,7 @@ relative to the value it checked; nesting prepends the keys and indexes above it
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -48,8 +49,15 @@ def raise_all(errors: list[Invalid]) -> None:
 
 def unknown_keys_message(keys: Iterable[Any]) -> str:
     """``unknown key: a`` or ``unknown keys: a, b``."""
-    names = [str(key) for key in keys]
+    names = [shown_key(key) for key in keys]
     return f"unknown key{'s' if len(names) > 1 else ''}: {', '.join(names)}"
+
+
+def shown_key(key: Any) -> str:
+    """A key as written; quoted when invisible or ambiguous in a path (``''``, ``'a/b'``)."""
+    text = str(key)
+    plain = text.isprintable() and text.strip() == text != "" and not set(text) & set(",:/'\"")
+    return text if plain else repr(text)
 
 
 def is_extension(key: Any) -> bool:
@@ -80,17 +88,25 @@ def integer(value: Any) -> int:
 
 
 def port_number(value: Any) -> Any:
-    """An integer, or a string of digits such as ``"2222"``."""
-    if isinstance(value, str) and value.isdigit():
-        return value
-    return integer(value)
+    """A TCP port, 1-65535: an integer, or a string of ASCII digits such as ``"2222"``."""
+    number = int(value) if isinstance(value, str) and re.fullmatch(r"[0-9]+", value) else value
+    if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= 65535:
+        raise Invalid("should be a port number (1-65535)")
+    return value
 
 
 def number(value: Any) -> Any:
     """An integer or a decimal number of seconds."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return value
     raise Invalid("should be a number")
+
+
+def seconds(value: Any) -> Any:
+    """A number of seconds, 0 or more."""
+    if number(value) < 0:
+        raise Invalid("should be at least 0")
+    return value
 
 
 MAX_SECONDS = 1_000_000
@@ -202,11 +218,13 @@ def minimum_version(value: Any) -> Any:
 
 
 def boot_limit(value: Any) -> Any:
-    """A number of hosts, or a percentage of them like ``"25%"``."""
-    if isinstance(value, str) and re.fullmatch(r"\d+%", value):
+    """A number of hosts (at least 1), or a percentage of them like ``"25%"`` (1-100%)."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+%", value):
+        if not 1 <= int(value[:-1]) <= 100:
+            raise Invalid("should be a percentage from 1% to 100%")
         return value
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
+        return at_least(1)(value)
     raise Invalid('should be an integer or a percentage like "25%"')
 
 
@@ -362,12 +380,12 @@ HEALTHCHECK = Section(
     {
         "cmd": string,
         "interval": string,
-        "max_attempts": integer,
+        "max_attempts": at_least(1),
         "port": port_number,
         "path": string,
         "cord": string,
-        "log_lines": integer,
-        "traefik_notice_delay": number,
+        "log_lines": at_least(0),
+        "traefik_notice_delay": seconds,
     }
 )
 
@@ -476,7 +494,7 @@ ACCESSORY = Section(
         "service": name(),
         "image": string,
         "host": strict_string,
-        "hosts": HOSTS,
+        "hosts": ArrayOf(strict_string),
         "roles": ArrayOf(strict_string),
         "cmd": command_line,
         "port": string,
@@ -494,7 +512,7 @@ ACCESSORY = Section(
 TRAEFIK = Section(
     {
         "image": string,
-        "host_port": string,
+        "host_port": port_number,
         "publish": boolean,
         "labels": HashOf(string),
         "args": hash_of_anything,
@@ -522,13 +540,13 @@ SSH = Section(
 
 SSHKIT = Section(
     {
-        "max_concurrent_starts": integer,
-        "pool_idle_timeout": integer,
+        "max_concurrent_starts": at_least(1),
+        "pool_idle_timeout": at_least(1),
         "command_timeout": positive_number,
     }
 )
 
-BOOT = Section({"limit": boot_limit, "wait": number})
+BOOT = Section({"limit": boot_limit, "wait": seconds})
 
 ROOT = Section(
     {
@@ -545,10 +563,10 @@ ROOT = Section(
         "require_destination": boolean,
         "primary_role": string,
         "allow_empty_roles": boolean,
-        "stop_wait_time": integer,
+        "stop_wait_time": at_least(0),
         "retain_containers": at_least(1),
         "minimum_version": minimum_version,
-        "readiness_delay": integer,
+        "readiness_delay": at_least(0),
         "run_directory": string,
         "ssh": SSH,
         "builder": BUILDER,

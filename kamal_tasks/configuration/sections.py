@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kamal_tasks.configuration.env import Env
+from kamal_tasks.configuration.env import Env, optional_text, text
 from kamal_tasks.errors import MissingSecret
 
 
@@ -25,7 +25,8 @@ class Registry:
     @classmethod
     def from_raw(cls, raw: Mapping[str, Any]) -> Registry:
         section = _section(raw, "registry")
-        return cls(section.get("server"), section.get("username"), section.get("password"))
+        return cls(optional_text(section.get("server")), *map(_credential, (
+            section.get("username"), section.get("password"))))  # fmt: skip
 
     def resolved_username(self, values: Mapping[str, str]) -> str:
         """The username, reading the env variable when given as ``[NAME]``."""
@@ -34,6 +35,10 @@ class Registry:
     def resolved_password(self, values: Mapping[str, str]) -> str:
         """The password, reading the env variable when given as ``[NAME]``."""
         return _lookup(self.password, values)
+
+
+def _credential(value: Any) -> str | list[str] | None:
+    return value if isinstance(value, list) else optional_text(value)
 
 
 def _lookup(value: str | list[str] | None, values: Mapping[str, str]) -> str:
@@ -65,6 +70,9 @@ class Healthcheck:
             merged.update(section or {})
         if merged.get("cord") is False:
             merged["cord"] = None
+        for key in ("path", "interval", "cord", "cmd"):
+            if merged.get(key) is not None:
+                merged[key] = text(merged[key])
         known = cls.__dataclass_fields__
         return cls(**{key: value for key, value in merged.items() if key in known})
 
@@ -99,7 +107,7 @@ class Logging:
         options: dict[str, Any] = {}
         for section in sections:
             if section:
-                driver = section.get("driver", driver)
+                driver = optional_text(section.get("driver", driver))
                 options = {**options, **(section.get("options") or {})}
         if driver is None and not options:
             options = {"max-size": "10m"}
@@ -126,18 +134,18 @@ class Ssh:
     @classmethod
     def from_raw(cls, raw: Mapping[str, Any]) -> Ssh:
         section = _section(raw, "ssh")
-        proxy = section.get("proxy")
+        proxy = optional_text(section.get("proxy"))
         if proxy and "@" not in proxy:
             proxy = f"root@{proxy}"
         return cls(
-            user=section.get("user", "root"),
+            user=text(section.get("user", "root")),
             port=int(section.get("port", 22)),
             proxy=proxy,
-            proxy_command=section.get("proxy_command"),
+            proxy_command=optional_text(section.get("proxy_command")),
             keys_only=bool(section.get("keys_only", False)),
-            keys=tuple(section.get("keys") or ()),
-            key_data=tuple(section.get("key_data") or ()),
-            log_level=section.get("log_level", "fatal"),
+            keys=tuple(map(text, section.get("keys") or ())),
+            key_data=tuple(map(text, section.get("key_data") or ())),
+            log_level=text(section.get("log_level", "fatal")),
             connect_timeout=section.get("connect_timeout", 10),
             verify_host_key=section.get("verify_host_key", "accept_new"),
             user_known_hosts_file=str(section.get("user_known_hosts_file", "~/.ssh/known_hosts")),
@@ -209,17 +217,17 @@ class Builder:
         local, remote = section.get("local") or {}, section.get("remote") or {}
         return cls(
             multiarch=section.get("multiarch", True),
-            local_arch=local.get("arch"),
-            local_host=local.get("host"),
-            remote_arch=remote.get("arch"),
-            remote_host=remote.get("host"),
-            cache=dict(section.get("cache") or {}),
-            context=section.get("context", "."),
-            dockerfile=section.get("dockerfile", "Dockerfile"),
-            target=section.get("target"),
+            local_arch=_arch(local.get("arch")),
+            local_host=optional_text(local.get("host")),
+            remote_arch=_arch(remote.get("arch")),
+            remote_host=optional_text(remote.get("host")),
+            cache={key: text(value) for key, value in (section.get("cache") or {}).items()},
+            context=text(section.get("context", ".")),
+            dockerfile=text(section.get("dockerfile", "Dockerfile")),
+            target=optional_text(section.get("target")),
             args=dict(section.get("args") or {}),
-            secrets=tuple(section.get("secrets") or ()),
-            ssh=section.get("ssh"),
+            secrets=tuple(map(text, section.get("secrets") or ())),
+            ssh=optional_text(section.get("ssh")),
         )
 
     @property
@@ -235,6 +243,13 @@ class Builder:
         if self.remote_arch:
             return "native_remote"
         return "multiarch"
+
+
+def _arch(value: Any) -> str | None:
+    """A platform, or a list of them joined with commas (as docker's ``--platform`` takes)."""
+    if isinstance(value, list):
+        return ",".join(map(text, value))
+    return optional_text(value)
 
 
 DEFAULT_TRAEFIK_ARGS: dict[str, Any] = {"providers.docker": None, "log.level": "DEBUG"}
@@ -265,7 +280,7 @@ class Traefik:
     def from_raw(cls, raw: Mapping[str, Any]) -> Traefik:
         section = _section(raw, "traefik")
         return cls(
-            image=section.get("image", "traefik:v2.11"),
+            image=text(section.get("image", "traefik:v2.11")),
             host_port=int(section.get("host_port", 80)),
             publish=section.get("publish", True),
             labels={**DEFAULT_TRAEFIK_LABELS, **(section.get("labels") or {})},

@@ -13,7 +13,8 @@ from typing import Any
 
 from voluptuous import Invalid
 
-from kamal_tasks.configuration.schemas import NAME_PATTERN, ROOT, errors_at, matches
+from kamal_tasks.configuration.env import text
+from kamal_tasks.configuration.schemas import NAME_PATTERN, ROOT, errors_at, matches, shown_key
 from kamal_tasks.errors import ConfigurationError
 
 #: voluptuous's own messages, should any reach us, in our wording.
@@ -53,7 +54,7 @@ def check_destination(destination: str | None) -> None:
 def error_message(error: Invalid) -> str:
     """``path/to/key: message`` (just the message for the root)."""
     message = VOLUPTUOUS_MESSAGES.get(error.msg, error.msg)
-    path = "/".join(str(part) for part in error.path)
+    path = "/".join(shown_key(part) for part in error.path)
     return f"{path}: {message}" if path else message
 
 
@@ -61,16 +62,17 @@ def role_errors(raw: Mapping[str, Any]) -> list[str]:
     """The primary role must exist and have hosts; other roles need hosts too, unless allowed."""
     hosts_per_role = count_hosts(raw.get("servers"))
     primary = raw.get("primary_role", "web")
-    if hosts_per_role is None or not isinstance(primary, str):
+    if hosts_per_role is None or not isinstance(primary, str | int | float | bool):
         return []
+    primary = text(primary)  # as ``Config.primary_role_name`` reads it
     errors = []
     if primary not in hosts_per_role:
-        errors.append(f"The primary_role {primary} isn't defined")
+        errors.append(f"The primary_role {shown_key(primary)} isn't defined")
     elif hosts_per_role[primary] == 0:
-        errors.append(f"No servers specified for the {primary} primary_role")
+        errors.append(f"No servers specified for the {shown_key(primary)} primary_role")
     if raw.get("allow_empty_roles") is not True:
         errors += [
-            f"No servers specified for the {name} role. "
+            f"No servers specified for the {shown_key(name)} role. "
             "You can ignore this with allow_empty_roles: true"
             for name, count in hosts_per_role.items()
             if count == 0 and name != primary

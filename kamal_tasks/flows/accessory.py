@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kamal_tasks.commands import accessory as accessory_commands
 from kamal_tasks.commands import registry
+from kamal_tasks.errors import KamalError
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Accessory
@@ -47,9 +49,34 @@ def upload_files(k: KamalContext, host: Host, accessory: Accessory) -> None:
     """Copy each of the accessory's ``files`` to the host."""
     for local, remote in accessory_commands.files(accessory).items():
         host.run(accessory_commands.make_file_directory(remote))
-        content = (k.root / local).read_text()
+        content = read_local_file(k, accessory, local)
         host.upload(content, remote, shown=local)
         host.run(accessory_commands.chmod_file(remote))
+
+
+@dataclass
+class AccessoryFileUnreadable(KamalError):
+    """A file listed in an accessory's ``files`` cannot be read as text on this machine."""
+
+    accessory: str
+    path: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"accessories/{self.accessory}/files: {self.path}: {self.problem}"
+
+
+def read_local_file(k: KamalContext, accessory: Accessory, local: str) -> str:
+    """The text of one of the accessory's ``files`` (relative to the project root)."""
+    try:
+        return (k.root / local).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        problem = "no such file"
+    except UnicodeDecodeError:
+        problem = "not UTF-8 text"
+    except OSError as error:
+        problem = error.strerror or "can't read it"
+    raise AccessoryFileUnreadable(accessory.name, local, problem)
 
 
 def each_host(

@@ -127,7 +127,7 @@ def boot_host(k: KamalContext, host: Host, version: str, barrier: Barrier | None
         for role in roles:
             RoleBoot(k, host, role, version, barrier).run()
         return time.monotonic() - started
-    except Exception:
+    except BaseException:  # a stop too (closed output, Ctrl-C): never leave others waiting
         if barrier and any(role.primary for role in roles) and barrier.close():
             primary = k.config.primary_role_name
             k.output.host(host.name, f"{primary} failed here: closing the barrier for other roles")
@@ -177,7 +177,7 @@ class RoleBoot:
         try:
             self.start_new_version()
             self.k.stop.check()
-        except Exception:
+        except BaseException:  # a stop too (closed output): no half-started container left
             self.abandon_new_version()
             raise
         self.open_barrier()

@@ -57,6 +57,8 @@ ns.configure(
             "quiet": None,
             "version": None,
             "dry_run": None,
+            "env_command_timeout": None,
+            "hook_timeout": None,
         }
     }
 )
