@@ -367,6 +367,7 @@ HEALTHCHECK = Section(
         "path": string,
         "cord": string,
         "log_lines": integer,
+        "traefik_route_delay": number,
         "traefik_notice_delay": number,
     }
 )
