@@ -2,6 +2,7 @@
 
     flock /tmp/kamal-sandbox.lock python bench/deploy.py scenario --runs 6
     flock /tmp/kamal-sandbox.lock python bench/deploy.py scaling --runs 4
+    flock /tmp/kamal-sandbox.lock python bench/deploy.py crashloop --runs 3
 
 ``scenario``: web on h1 and h2, workers on h3 (the issue's three-server scenario);
 ``deploy --skip-push`` alternating two versions (both built and pulled beforehand).
@@ -233,13 +234,51 @@ def scaling(count: int) -> None:
     Sandbox(servers=3).up()  # back to the 3 servers the integration suite expects
 
 
+def crashloop(count: int) -> None:
+    """A crash-looping v2 (``integration/apps/crashloop``) on web h1: how long after its first
+    exit the deploy has failed (this machine's clock; the servers share it)."""
+    app = REPO / "integration" / "apps" / "crashloop"
+    sandbox = Sandbox(servers=3)
+    sandbox.up()
+    sandbox.reset_servers()
+    h1 = sandbox.hosts[0]
+    delays, walls = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        project = make_project(Path(tmp), sandbox, "benchcrash", [h1])
+        try:
+            project.kamal("setup", version="c1")
+            project.config["builder"] = {
+                "multiarch": False, "context": str(app), "dockerfile": str(app / "Dockerfile"),
+            }  # fmt: skip
+            project.write()
+            project.kamal("build.deliver", version="c2")
+            for _ in range(count):
+                since = checked_exec(sandbox, h1, "date +%s.%N").strip()
+                started = time.monotonic()
+                result = project.kamal("deploy", "--skip-push", version="c2", check=False)
+                ended, walls = time.time(), [*walls, time.monotonic() - started]
+                assert result.returncode == 1 and "crashed:" in result.stderr, result.stderr
+                dies = checked_exec(
+                    sandbox, h1,
+                    f"docker events --since {since} --until {ended:.3f} --filter event=die "
+                    "--filter container=benchcrash-web-c2 --format '{{.TimeNano}}'",
+                )  # fmt: skip
+                delays.append(ended - int(dies.split()[0]) / 1e9)
+                checked_exec(sandbox, h1, "docker rm -f benchcrash-web-c2 >/dev/null 2>&1 || :")
+        finally:
+            sandbox.reset_servers()
+    print(f"\n== crash-looping image: median of {count} ==")
+    print(f"reported after its first exit   {median(delays):6.2f} s (max {max(delays):.2f})")
+    print(f"deploy wall time until failed   {median(walls):6.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", choices=["scenario", "scaling"])
+    parser.add_argument("what", choices=["scenario", "scaling", "crashloop"])
     parser.add_argument("--runs", type=int, default=6)
     args = parser.parse_args()
     os.environ.setdefault("PYTHONPATH", str(REPO))
-    (scenario if args.what == "scenario" else scaling)(args.runs)
+    {"scenario": scenario, "scaling": scaling, "crashloop": crashloop}[args.what](args.runs)
 
 
 if __name__ == "__main__":

@@ -156,7 +156,7 @@ def step_commands(runner: DryRunner, host: str) -> list[str]:
         if "echo healthy" in command:
             names.append(f"wait-healthy {container_of(command)}")
         elif "echo no-cord" in command:
-            names.append(f"cut-and-wait {container_of(command)}")
+            names.append(f"cut-and-wait+stop {container_of(command)}")
         elif "docker ps --latest --format" in command:
             names.append("rename-clash+current-version")
         elif " && docker run " in command:
@@ -185,7 +185,7 @@ def test_barrier_open_lets_workers_stop_their_old_container(tmp_path: Path) -> N
     )
     worker_stops_old = index_of(runner, WORKER, stop_of(k, "workers", OLD))
     assert web_healthy < worker_boots < worker_stops_old
-    assert stop_of(k, "web", OLD) in runner.commands_on(WEB)
+    assert any(stop_of(k, "web", OLD) in command for command in runner.commands_on(WEB))
     # neither new container is stopped
     assert stop_of(k, "web", VERSION) not in runner.commands_on(WEB)
     assert stop_of(k, "workers", VERSION) not in runner.commands_on(WORKER)
@@ -268,13 +268,13 @@ def test_barrier_open_in_sequential_dry_run_order(tmp_path: Path) -> None:
         "rename-clash+current-version",
         "audit+cord+run",
         f"wait-healthy app-web-{VERSION}",
-        "cut-and-wait app-web-old",
-        "stop app-web-old",
+        "cut-and-wait+stop app-web-old",
         "audit+tag",
     ]
-    # the web cord: cut 3 s after healthy (5 s less docker's 2 failed checks 1 s apart),
-    # then the old container unhealthy for 5 s before it stops; the worker sleeps nothing
-    assert sleeps == [3, 5]
+    # the web cord: cut 3 s after healthy (5 s less docker's 2 failed checks 1 s apart);
+    # the old container's 5 s unhealthy before it stops pass on the server; the worker
+    # sleeps nothing
+    assert sleeps == [3]
 
 
 def test_barrier_decides_once() -> None:
@@ -404,14 +404,17 @@ def test_cord_is_cut_then_old_container_waits_for_unhealthy(tmp_path: Path) -> N
         cord.tie(".kamal/cords/app-web-abc123"),
         run,
     )
-    assert commands[2:5] == [
+    assert commands[2:] == [
         wait_healthy(k, "web"),
-        health_commands.cut_cord_and_wait(web, "app-web-old", budget=6, poll=0.25),
-        stop_of(k, "web", OLD),
+        health_commands.cut_cord_and_wait(
+            web, "app-web-old", budget=6, poll=0.25, notice=4, then=stop_of(k, "web", OLD)
+        ),
+        commands[-1],  # audit + tag
     ]
-    # cut 3 s after healthy; then the traefik_notice_delay (4 s)
-    assert sleeps == [3, 4]
-    assert "app-web-old is unhealthy; stopping it in 4s" in messages.getvalue()
+    assert "sleep 4; else echo no-cord; fi; (docker container ls" in commands[3]
+    # cut 3 s after healthy; the traefik_notice_delay (4 s) passes on the server
+    assert sleeps == [3]
+    assert "app-web-old turned unhealthy; stopped it 4s later" in messages.getvalue()
 
 
 def test_cord_never_unhealthy_stops_anyway(tmp_path: Path) -> None:
@@ -423,9 +426,9 @@ def test_cord_never_unhealthy_stops_anyway(tmp_path: Path) -> None:
 
     boot.boot(k, VERSION)
 
-    assert step_commands(runner, WEB)[3:5] == ["cut-and-wait app-web-old", "stop app-web-old"]
-    assert sleeps == [3]  # no traefik_notice_delay pause
-    assert "app-web-old never turned unhealthy after its cord was cut; stopping it" in (
+    assert step_commands(runner, WEB)[3:] == ["cut-and-wait+stop app-web-old", "audit+tag"]
+    assert sleeps == [3]
+    assert "app-web-old never turned unhealthy after its cord was cut; stopped it" in (
         messages.getvalue()
     )
 
@@ -436,7 +439,7 @@ def test_no_cord_directory_means_plain_stop(tmp_path: Path) -> None:
 
     boot.boot(k, VERSION)
 
-    assert step_commands(runner, WEB)[3:5] == ["cut-and-wait app-web-old", "stop app-web-old"]
+    assert step_commands(runner, WEB)[3:] == ["cut-and-wait+stop app-web-old", "audit+tag"]
     assert sleeps == [3]  # only the wait before the cut
 
 

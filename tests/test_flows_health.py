@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from kamal_tasks.commands import health as commands
+from kamal_tasks.commands.base import Raw
 from kamal_tasks.configuration import Config
 from kamal_tasks.flows import health
 from kamal_tasks.flows.health import ContainerUnhealthy
@@ -226,6 +227,52 @@ def test_cut_cord_and_wait_removes_the_mounted_directory_then_waits(stub: Stub) 
     assert done.returncode == 0, done
     assert not cord_dir.exists()
     assert done.stdout.splitlines()[-1] == "unhealthy"
+
+
+def test_cut_cord_and_wait_then_pauses_and_stops_on_the_server(stub: Stub) -> None:
+    cord_dir = stub.root / "cord-dir"
+    cord_dir.mkdir()
+    (stub.root / "mounts").write_text(f"{cord_dir}\n")
+    stub.answers("running 0 healthy", "running 0 unhealthy")
+    stop = Raw("docker stop app-web-v1")
+    command = commands.cut_cord_and_wait(
+        web_role(), "app-web-v1", budget=5, poll=0.05, notice=0.5, then=stop
+    )
+    done, elapsed = stub.run(command)
+    assert done.returncode == 0, done
+    assert done.stdout.splitlines()[-1] == "unhealthy"
+    assert stub.calls()[-1] == "stop app-web-v1"
+    assert 0.5 <= elapsed < 2.5  # the notice pause came before the stop
+    host, reports = ShHost(stub), []
+    # a cord already cut counts as cut
+    assert health.cut_and_wait_for_unhealthy(host, web_role(), command, report=reports.append) == (
+        "unhealthy"
+    )
+    assert reports == ["running 0 unhealthy"]
+    assert stub.calls()[-1] == "stop app-web-v1"
+
+
+def test_a_timed_out_wait_skips_the_pause_but_still_stops(stub: Stub) -> None:
+    cord_dir = stub.root / "cord-dir"
+    cord_dir.mkdir()
+    (stub.root / "mounts").write_text(f"{cord_dir}\n")
+    stub.answers("running 0 healthy")
+    command = commands.cut_cord_and_wait(
+        web_role(), "app-web-v1", budget=1, poll=0.05, notice=30, then=Raw("docker stop x")
+    )
+    host = ShHost(stub)
+    assert health.cut_and_wait_for_unhealthy(host, web_role(), command, report=print) == "timeout"
+    assert stub.calls()[-1] == "stop x"
+
+
+def test_a_failing_cut_raises_and_stops_nothing(stub: Stub) -> None:
+    (stub.root / "mounts").write_text("/proc/version\n")  # rm -r fails there
+    command = commands.cut_cord_and_wait(
+        web_role(), "app-web-v1", budget=1, poll=0.05, then=Raw("docker stop x")
+    )
+    with pytest.raises(CommandFailed):
+        health.cut_and_wait_for_unhealthy(ShHost(stub), web_role(), command, report=print)
+    assert not any(call.startswith("stop") for call in stub.calls())
 
 
 def test_cut_cord_and_wait_without_a_cord_mounted(stub: Stub) -> None:

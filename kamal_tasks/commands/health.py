@@ -96,14 +96,20 @@ def wait_for_unhealthy(container: str, *, budget: float, poll: float = 0.25) -> 
     )
 
 
-def cut_cord_and_wait(role: Role, container: str, *, budget: float, poll: float = 0.25) -> Raw:
+def cut_cord_and_wait(
+    role: Role, container: str, *, budget: float, poll: float = 0.25, notice: float = 0,
+    then: str | None = None,
+) -> Raw:  # fmt: skip
     """Cut ``container``'s cord (the host directory mounted at the role's cord path) and wait
-    until it turns unhealthy; ``no-cord`` (exit 0) when it has no cord mounted."""
+    until it turns unhealthy, then pause ``notice`` seconds; ``no-cord`` when it has no cord
+    mounted (a cord already cut counts as cut). Then, unless the cut failed, run ``then``, a
+    built command (the stop)."""
+    pause = join("sleep", f"{notice:g}") if notice else Raw(":")
     return subshell(
         Raw(
             f"d=$({cord.directory_of(role, container)} 2>/dev/null); "
-            'if [ -n "$d" ]; then rm -r "$d" || exit 1; '
-            f"{wait_for_unhealthy(container, budget=budget, poll=poll)}; "
-            "else echo no-cord; fi"
+            'if [ -n "$d" ]; then rm -r "$d" || [ ! -e "$d" ] || exit 1; '
+            f"{wait_for_unhealthy(container, budget=budget, poll=poll)} && {pause}; "
+            "else echo no-cord; fi" + (f"; {subshell(then)}" if then else "")
         )
     )

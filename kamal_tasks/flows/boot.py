@@ -278,29 +278,30 @@ class RoleBoot:
         """
         config, host, role = self.k.config, self.host, self.role
         old = role.container_name(old_version)
-        if role.uses_cord:
-            self.pause_until(self.cut_at())
-            self.retiring = True
-            command = health_commands.cut_cord_and_wait(
-                role, old, budget=health.budget(role, config.sshkit.command_timeout),
-                poll=health.POLL,
-            )  # fmt: skip
-            ended = health.cut_and_wait_for_unhealthy(host, role, command, report=self.say)
-            if ended == "unhealthy":
-                notice = float(role.healthcheck.traefik_notice_delay)
-                self.say(f"{old} is unhealthy; stopping it in {notice:g}s")
-                self.k.sleep(notice)
-            elif ended == "timeout":
-                self.say(f"{old} never turned unhealthy after its cord was cut; stopping it")
-        self.retiring = True
-        host.run(
-            chain(
-                app.stop(config, role, old_version),
-                assets.clean_up(config, role, self.version) if role.asset_path else None,
-            ),
-            warn=True,
+        stop = chain(
+            app.stop(config, role, old_version),
+            assets.clean_up(config, role, self.version) if role.asset_path else None,
         )
-        self.say(f"Stopped {old}")
+        if not role.uses_cord:
+            self.retiring = True
+            host.run(stop, warn=True)
+            self.say(f"Stopped {old}")
+            return
+        self.pause_until(self.cut_at())
+        self.retiring = True
+        # One command: cut, wait for unhealthy, the notice pause and the stop, on the server.
+        notice = float(role.healthcheck.traefik_notice_delay)
+        command = health_commands.cut_cord_and_wait(
+            role, old, budget=health.budget(role, config.sshkit.command_timeout),
+            poll=health.POLL, notice=notice, then=stop,
+        )  # fmt: skip
+        ended = health.cut_and_wait_for_unhealthy(host, role, command, report=self.say)
+        if ended == "unhealthy":
+            self.say(f"{old} turned unhealthy; stopped it {notice:g}s later")
+        elif ended == "timeout":
+            self.say(f"{old} never turned unhealthy after its cord was cut; stopped it")
+        else:
+            self.say(f"Stopped {old}")
 
     def cut_at(self) -> float:
         """When to cut the old cord: ``traefik_route_delay`` after the new container turned

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from kamal_tasks.commands import health
 from kamal_tasks.errors import KamalError
+from kamal_tasks.runner import CommandFailed
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Role
@@ -89,9 +90,14 @@ def wait_for_healthy(
 def cut_and_wait_for_unhealthy(
     host: Host, role: Role, command: str, *, report: Callable[[str], None]
 ) -> str:
-    """Run the cut-and-wait ``command``: ``"unhealthy"``, ``"no-cord"`` or ``"timeout"``."""
+    """Run the cut-and-wait ``command``: ``"unhealthy"``, ``"no-cord"`` or ``"timeout"``
+    (the verdict line; what a chained stop prints after it is ignored)."""
     result = host.run(command, warn=True)
-    rest = relay(result.stdout, report)
-    if rest and rest[-1] == "no-cord":
-        return "no-cord"
-    return "unhealthy" if result.ok else "timeout"
+    for line in relay(result.stdout, report):
+        if line in ("unhealthy", "no-cord"):
+            return line
+        if line.startswith("timeout"):
+            return "timeout"
+    if not result.ok:  # the cut itself failed
+        raise CommandFailed(result)
+    return "unhealthy"
