@@ -2,17 +2,21 @@
 
 web on h1 and h2, workers on h3. v1 is the demo app; v2 is built from
 ``integration/apps/broken`` (another builder context), which runs but never answers ``/up``.
+Then v4 from ``integration/apps/crashloop``, which exits at once (docker restarts it, over
+and over): the deploy reports it within 5 s of its first exit, with its logs.
 """
 
 from __future__ import annotations
 
 import subprocess
+import time
 
 import pytest
 
 from integration.harness import Sandbox
 from integration.project import (
     BROKEN_APP,
+    REPO_ROOT,
     Project,
     checked_exec,
     describe,
@@ -114,4 +118,50 @@ def test_a_fixed_deploy_goes_through_afterwards(project: Project, failed: object
     h1, h2, h3 = project.sandbox.hosts
     for host in (h1, h2):
         assert project.running_versions(host, "web") == ["v3"]
+    assert project.running_versions(h3, "workers") == ["v3"]
+
+
+CRASHLOOP_APP = REPO_ROOT / "integration" / "apps" / "crashloop"
+
+
+@pytest.fixture(scope="module")
+def crashed(project: Project) -> tuple[subprocess.CompletedProcess[str], float, list[float]]:
+    """``deploy --version v4`` of the crash-looping app: the result, when it ended (this
+    machine's clock, which the servers share) and the ``die`` times of web v4 on h1."""
+    project.config["builder"] = {
+        "multiarch": False, "context": str(CRASHLOOP_APP),
+        "dockerfile": str(CRASHLOOP_APP / "Dockerfile"),
+    }  # fmt: skip
+    project.write()
+    project.kamal("build.deliver", version="v4")  # built and pulled before the clock starts
+    h1 = project.sandbox.hosts[0]
+    since = checked_exec(project.sandbox, h1, "date +%s.%N").strip()
+    result = project.kamal("deploy", "--skip-push", version="v4", check=False)
+    ended = time.time()
+    dies = checked_exec(
+        project.sandbox, h1,
+        f"docker events --since {since} --until {ended:.3f} --filter event=die "
+        f"--filter container={SERVICE}-web-v4 --format '{{{{.TimeNano}}}}'",
+    )  # fmt: skip
+    return result, ended, [int(line) / 1e9 for line in dies.split()]
+
+
+def test_a_crash_loop_is_reported_within_5s_of_its_first_exit(
+    project: Project, crashed: tuple[subprocess.CompletedProcess[str], float, list[float]]
+) -> None:
+    result, ended, dies = crashed
+    assert result.returncode == 1, describe(result)
+    assert no_traceback(result), describe(result)
+    assert dies, "the crash-looping container never exited"
+    assert ended - dies[0] < 5.0, f"reported {ended - dies[0]:.1f}s after the first exit"
+    error = result.stderr.split("ERROR:", 1)[-1]
+    assert f"{SERVICE}-web-v4 on {project.sandbox.hosts[0]} not ready (crashed: " in error
+    assert "crashloop app: missing DATABASE_URL, exiting" in error
+
+
+def test_after_the_crash_loop_v3_still_serves(project: Project, crashed: object) -> None:
+    h1, h2, h3 = project.sandbox.hosts
+    for host in (h1, h2):
+        assert project.running_versions(host, "web") == ["v3"]
+        assert project.fetch(host, "/version") == "v3"
     assert project.running_versions(h3, "workers") == ["v3"]

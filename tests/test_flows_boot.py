@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from kamal_tasks.commands import app, cord
+from kamal_tasks.commands import app, cord, steps
+from kamal_tasks.commands import health as health_commands
 from kamal_tasks.configuration import Config
 from kamal_tasks.context import KamalContext
 from kamal_tasks.dry_run import DryRunner
@@ -21,6 +22,7 @@ from kamal_tasks.flows import boot
 from kamal_tasks.flows.deploy import stop_stale_containers
 from kamal_tasks.options import Options
 from kamal_tasks.output import Output
+from kamal_tasks.runner import Result
 
 WEB, WORKER = "1.1.1.1", "1.1.1.3"
 VERSION, OLD = "999", "old"
@@ -67,6 +69,19 @@ def make_k(
     return k, runner, sleeps, messages
 
 
+@pytest.fixture(autouse=True)
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``monotonic()`` stands still: the pauses the flow sleeps are exactly the planned ones."""
+    monkeypatch.setattr(boot, "monotonic", lambda: 1000.0)
+
+
+def wait_healthy(k: KamalContext, role_name: str, *, log_lines: int = 50) -> str:
+    """The server-side wait for the new container of ``role_name`` to turn healthy."""
+    return health_commands.wait_for_healthy(
+        f"app-{role_name}-{VERSION}", budget=6, poll=0.25, log_lines=log_lines
+    )
+
+
 def role(k: KamalContext, name: str) -> Any:
     return k.config.role(name)
 
@@ -86,27 +101,73 @@ def index_of(runner: DryRunner, host: str, command: str, *, last: bool = False) 
     return found[-1] if last else found[0]
 
 
-class Scripted:
-    """A responder: states per container, the running (old) version, logs and health."""
+def container_of(command: str) -> str:
+    """The container a server-side wait watches (``c=NAME;``)."""
+    return command.split("c=", 1)[1].split(";", 1)[0]
 
-    def __init__(self, states: dict[str, str], *, old: str = OLD, cord_dir: str = "") -> None:
+
+def healthy_wait(state: str) -> tuple[str, int]:
+    """What the wait for healthy prints and exits with, for a container in ``state``."""
+    status, _, health = state.partition(" ")
+    seen = f"status: {status} 0 {health}".rstrip()
+    report = 'logs:\nboom: cannot bind port 3000\nhealth: {"Status":"unhealthy"}'
+    if status != "running":
+        return f"{seen}\ncrashed: {status}, restarted 0 times\n{report}\n", 3
+    if health in ("healthy", ""):
+        return f"{seen}\n{'healthy' if health else 'ready'}\n", 0
+    return f"{seen}\ntimeout: running 0 {health}\n{report}\n", 4
+
+
+class Scripted:
+    """A responder: states per container, the running (old) version, whether a clashing
+    container exists, and the old container's cord directory."""
+
+    def __init__(
+        self, states: dict[str, str], *, old: str = OLD, cord_dir: str = "", clash: bool = False
+    ) -> None:
         self.states = states
         self.old = old
         self.cord_dir = cord_dir
+        self.clash = clash
 
     def __call__(self, host: str, command: str) -> Any:
         if "docker ps --latest --format" in command:
-            return self.old
-        if command.startswith("docker logs "):
-            return "boom: cannot bind port 3000\n"
-        if "{{json .State.Health}}" in command:
-            return '{"Status":"unhealthy"}'
-        if ".Mounts" in command:
-            return self.cord_dir
-        if "{{.State.Status}}" in command:
-            container = command.split("name=^", 1)[1].split("$", 1)[0]
-            return self.states.get(container, "running")
+            mark = f"{steps.RENAMED_MARK}\n" if self.clash else ""
+            return f"{mark}{self.old}\n" if self.old else mark
+        if "echo no-cord" in command:  # cut the old cord and wait for unhealthy
+            if not self.cord_dir:
+                return "no-cord\n"
+            old = self.states.get(container_of(command), "running unhealthy")
+            if old.endswith(" healthy"):
+                return Result(
+                    host, command, stdout="status: running 0 healthy\ntimeout\n", exited=4
+                )
+            return "status: running 0 healthy\nstatus: running 0 unhealthy\nunhealthy\n"
+        if "echo healthy" in command:
+            stdout, exited = healthy_wait(self.states.get(container_of(command), "running"))
+            return Result(host, command, stdout=stdout, exited=exited)
         return None
+
+
+def step_commands(runner: DryRunner, host: str) -> list[str]:
+    """The commands on ``host``, each reduced to a short name."""
+    names = []
+    for command in runner.commands_on(host):
+        if "echo healthy" in command:
+            names.append(f"wait-healthy {container_of(command)}")
+        elif "echo no-cord" in command:
+            names.append(f"cut-and-wait+stop {container_of(command)}")
+        elif "docker ps --latest --format" in command:
+            names.append("rename-clash+current-version")
+        elif " && docker run " in command:
+            names.append("audit+run" if " touch " not in command else "audit+cord+run")
+        elif "docker tag " in command:
+            names.append("audit+tag")
+        elif "xargs docker stop" in command:
+            names.append(f"stop {command.split('name=^', 1)[1].split('$', 1)[0]}")
+        else:
+            names.append(command)
+    return names
 
 
 # --- the barrier ----------------------------------------------------------------------------
@@ -118,21 +179,21 @@ def test_barrier_open_lets_workers_stop_their_old_container(tmp_path: Path) -> N
 
     boot.boot(k, VERSION)
 
-    web_healthy = index_of(runner, WEB, state_of(k, "web", VERSION), last=True)
-    workers = role(k, "workers")
-    worker_boots = index_of(
-        runner,
-        WORKER,
-        app.run(k.config, workers, WORKER, version=VERSION, hostname=f"{WORKER}-abc123"),
+    web_healthy = index_of(runner, WEB, wait_healthy(k, "web"))
+    worker_boots = next(
+        i for i, (h, c) in enumerate(runner.commands) if h == WORKER and " docker run " in c
     )
     worker_stops_old = index_of(runner, WORKER, stop_of(k, "workers", OLD))
     assert web_healthy < worker_boots < worker_stops_old
-    assert stop_of(k, "web", OLD) in runner.commands_on(WEB)
+    assert any(stop_of(k, "web", OLD) in command for command in runner.commands_on(WEB))
     # neither new container is stopped
     assert stop_of(k, "web", VERSION) not in runner.commands_on(WEB)
     assert stop_of(k, "workers", VERSION) not in runner.commands_on(WORKER)
     for host in (WEB, WORKER):
-        assert runner.commands_on(host)[-1] == app.tag_latest(k.config, VERSION)
+        assert runner.commands_on(host)[-1] == boot.combine(
+            boot.audit(k, f"Tagging dhh/app:{VERSION} as the latest image"),
+            app.tag_latest(k.config, VERSION),
+        )
 
 
 def test_barrier_closed_stops_new_containers_and_keeps_old_workers(tmp_path: Path) -> None:
@@ -145,27 +206,22 @@ def test_barrier_closed_stops_new_containers_and_keeps_old_workers(tmp_path: Pat
     error = caught.value
     assert error.hosts == [WEB, WORKER]
     message = str(error)
-    assert f"app-web-{VERSION} on {WEB} not ready (unhealthy)" in message
-    assert "boom: cannot bind port 3000" in message
-    assert '{"Status":"unhealthy"}' in message
+    assert f"app-web-{VERSION} on {WEB} not ready (timeout: running 0 unhealthy)" in message
+    assert f"Logs of app-web-{VERSION}:\n    boom: cannot bind port 3000" in message
+    assert 'Health: {"Status":"unhealthy"}' in message
     assert f"First web container is unhealthy, not booting workers on {WORKER}" in message
 
     web, worker = runner.commands_on(WEB), runner.commands_on(WORKER)
-    # max_attempts 3: the first query and three retries, sleeping 1, 2, 3 s
-    assert web.count(state_of(k, "web", VERSION)) == 4
-    assert sleeps == [1, 2, 3]  # the worker never booted, so never waited readiness_delay
+    # one wait, on the server; no sleeps here
+    assert web.count(wait_healthy(k, "web")) == 1
+    assert sleeps == []
     assert stop_of(k, "web", VERSION) in web
     assert stop_of(k, "web", OLD) not in web
     # the worker booted nothing: no new container, its old one untouched
-    workers = role(k, "workers")
-    assert (
-        app.run(k.config, workers, WORKER, version=VERSION, hostname=f"{WORKER}-abc123")
-        not in worker
-    )
-    assert not any(command.startswith("docker run") for command in worker)
+    assert not any("docker run" in command for command in worker)
     assert stop_of(k, "workers", OLD) not in worker
     # nothing was tagged latest
-    assert app.tag_latest(k.config, VERSION) not in web + worker
+    assert not any(app.tag_latest(k.config, VERSION) in c for c in web + worker)
 
 
 def test_barrier_closed_in_sequential_dry_run_order(tmp_path: Path) -> None:
@@ -176,35 +232,49 @@ def test_barrier_closed_in_sequential_dry_run_order(tmp_path: Path) -> None:
         boot.boot(k, VERSION)
 
     assert caught.value.hosts == [WEB, WORKER]
-    workers = role(k, "workers")
-    assert runner.commands_on(WORKER) == [
-        app.container_id_for_version(k.config, workers, VERSION),
-        app.current_running_version(k.config, workers),
-    ]
+    assert step_commands(runner, WORKER) == ["rename-clash+current-version"]
     # every web command precedes every worker command
     hosts = [host for host, _ in runner.commands]
     assert hosts == sorted(hosts, key=lambda host: host != WEB)
 
 
 def test_barrier_open_in_sequential_dry_run_order(tmp_path: Path) -> None:
-    responder = Scripted({f"app-web-{VERSION}": "running healthy"})
+    responder = Scripted({f"app-web-{VERSION}": "running healthy"}, cord_dir="/x")
     k, runner, sleeps, _ = make_k(tmp_path, ROLES_RAW, responder, parallel=False)
 
     boot.boot(k, VERSION)
 
     workers = role(k, "workers")
     assert runner.commands_on(WORKER) == [
-        app.container_id_for_version(k.config, workers, VERSION),
-        app.current_running_version(k.config, workers),
-        boot.audit(k, f"Booted app version {VERSION}", role="workers"),
-        app.run(k.config, workers, WORKER, version=VERSION, hostname=f"{WORKER}-abc123"),
-        state_of(k, "workers", VERSION),
+        steps.rename_clash_then_current_version(
+            k.config, workers, VERSION, f"{VERSION}_replaced_abc123",
+            boot.audit(k, f"Renaming container {VERSION} to {VERSION}_replaced_abc123"),
+        ),
+        boot.combine(
+            boot.audit(k, f"Booted app version {VERSION}", role="workers"),
+            app.run(k.config, workers, WORKER, version=VERSION, hostname=f"{WORKER}-abc123"),
+        ),
+        # no healthcheck: running for readiness_delay (5 s), watched on the server
+        health_commands.wait_for_healthy(
+            f"app-workers-{VERSION}", budget=6 + 5, ready_after=5, poll=0.25, log_lines=50
+        ),
         stop_of(k, "workers", OLD),
-        boot.audit(k, f"Tagging dhh/app:{VERSION} as the latest image"),
-        app.tag_latest(k.config, VERSION),
+        boot.combine(
+            boot.audit(k, f"Tagging dhh/app:{VERSION} as the latest image"),
+            app.tag_latest(k.config, VERSION),
+        ),
+    ]  # fmt: skip
+    assert step_commands(runner, WEB) == [
+        "rename-clash+current-version",
+        "audit+cord+run",
+        f"wait-healthy app-web-{VERSION}",
+        "cut-and-wait+stop app-web-old",
+        "audit+tag",
     ]
-    # the worker has no healthcheck: "running" then readiness_delay (5)
-    assert sleeps == [5]
+    # the web cord: cut 3 s after healthy (5 s less docker's 2 failed checks 1 s apart);
+    # the old container's 5 s unhealthy before it stops pass on the server; the worker
+    # sleeps nothing
+    assert sleeps == [3]
 
 
 def test_barrier_decides_once() -> None:
@@ -238,16 +308,12 @@ def test_primary_failing_before_start_still_closes_the_barrier(
             barriers.append(self)
 
     monkeypatch.setattr(boot, "Barrier", Recorded)
-    web_lookup = f"--filter name=^app-web-{VERSION}$ --quiet"
+    scripted = Scripted({})
 
     def responder(host: str, command: str) -> Any:
-        if command.endswith(web_lookup):
+        if host == WEB and "docker ps --latest --format" in command:
             return 1  # e.g. the docker daemon is down on the web host
-        if "docker ps --latest --format" in command:
-            return OLD
-        if "{{.State.Status}}" in command:
-            return "running"
-        return None
+        return scripted(host, command)
 
     k, runner, _, _ = make_k(tmp_path, ROLES_RAW, responder, parallel=False)
     outcome: list[BaseException] = []
@@ -269,7 +335,7 @@ def test_primary_failing_before_start_still_closes_the_barrier(
     assert isinstance(outcome[0], HostsFailed)
     assert outcome[0].hosts == [WEB, WORKER]
     worker = runner.commands_on(WORKER)
-    assert not any(command.startswith("docker run") for command in worker)
+    assert not any("docker run" in command for command in worker)
     assert stop_of(k, "workers", OLD) not in worker
 
 
@@ -284,84 +350,85 @@ def test_exited_container_fails_at_once(tmp_path: Path) -> None:
         boot.boot(k, VERSION)
 
     assert caught.value.hosts == [WEB]
-    assert f"app-web-{VERSION} on {WEB} not ready (exited)" in str(caught.value)
-    web = runner.commands_on(WEB)
-    assert web.count(state_of(k, "web", VERSION)) == 1
+    message = str(caught.value)
+    assert f"app-web-{VERSION} on {WEB} not ready (crashed: exited, restarted 0 times)" in message
+    assert f"Logs of app-web-{VERSION}:\n    boom: cannot bind port 3000" in message
+    assert step_commands(runner, WEB) == [
+        "rename-clash+current-version",
+        "audit+cord+run",
+        f"wait-healthy app-web-{VERSION}",
+        f"stop app-web-{VERSION}",
+    ]
     assert sleeps == []
-    assert web[-1] == stop_of(k, "web", VERSION)
-    assert stop_of(k, "web", OLD) not in web
+
+
+def test_the_health_wait_shows_log_lines_of_the_container(tmp_path: Path) -> None:
+    raw = {**WEB_ONLY_RAW, "healthcheck": {"max_attempts": 3, "log_lines": 12}}
+    k, runner, _, _ = make_k(tmp_path, raw, Scripted({f"app-web-{VERSION}": "running healthy"}))
+    boot.boot(k, VERSION)
+    assert wait_healthy(k, "web", log_lines=12) in runner.commands_on(WEB)
+    assert "docker logs --tail 12 " in wait_healthy(k, "web", log_lines=12)
 
 
 def test_clashing_container_is_renamed_aside(tmp_path: Path) -> None:
-    def responder(host: str, command: str) -> Any:
-        if command == app.container_id_for_version(k.config, role(k, "web"), VERSION):
-            return "f00d\n"
-        if "docker ps --latest --format" in command:
-            return ""
-        if "{{.State.Status}}" in command:
-            return "running healthy"
-        return None
-
+    responder = Scripted({f"app-web-{VERSION}": "running healthy"}, old="", clash=True)
     k, runner, _, messages = make_k(tmp_path, WEB_ONLY_RAW, responder)
     boot.boot(k, VERSION)
 
     web = role(k, "web")
-    assert runner.commands_on(WEB)[:4] == [
-        app.container_id_for_version(k.config, web, VERSION),
-        boot.audit(k, f"Renaming container {VERSION} to {VERSION}_replaced_abc123"),
-        "docker rename app-web-999 app-web-999_replaced_abc123",
-        app.current_running_version(k.config, web),
-    ]
+    audit = boot.audit(k, f"Renaming container {VERSION} to {VERSION}_replaced_abc123")
+    assert runner.commands_on(WEB)[0] == (
+        f'(if [ -n "$({app.container_id_for_version(k.config, web, VERSION)})" ]; then '
+        f"echo kamal-renamed && {audit} && docker rename app-web-999 app-web-999_replaced_abc123"
+        f" || exit 1; fi; {app.current_running_version(k.config, web)})"
+    )
     assert f"Renaming container {VERSION} to {VERSION}_replaced_abc123" in messages.getvalue()
+    # nothing ran: no old container to retire
+    assert step_commands(runner, WEB)[1:] == [
+        "audit+cord+run",
+        f"wait-healthy app-web-{VERSION}",
+        "audit+tag",
+    ]
 
 
 def test_cord_is_cut_then_old_container_waits_for_unhealthy(tmp_path: Path) -> None:
-    cord_dir = ".kamal/cords/app-web-0ld"
-    answers = iter(["running healthy", "running unhealthy"])
-    boot_responder = Scripted({f"app-web-{VERSION}": "running healthy"}, cord_dir=cord_dir)
-
-    def scripted(host: str, command: str) -> Any:
-        if "name=^app-web-old$" in command and "{{.State.Status}}" in command:
-            return next(answers)
-        return boot_responder(host, command)
-
-    k, runner, sleeps, _ = make_k(tmp_path, WEB_ONLY_RAW, scripted)
+    boot_responder = Scripted({f"app-web-{VERSION}": "running healthy"}, cord_dir="/x")
+    k, runner, sleeps, messages = make_k(tmp_path, WEB_ONLY_RAW, boot_responder)
     web = role(k, "web")
     boot.boot(k, VERSION)
 
     commands = runner.commands_on(WEB)
-    start = commands.index(
-        app.run(k.config, web, WEB, version=VERSION, cord_id="abc123", hostname=f"{WEB}-abc123")
+    run = app.run(k.config, web, WEB, version=VERSION, cord_id="abc123", hostname=f"{WEB}-abc123")
+    assert commands[1] == boot.combine(
+        boot.audit(k, f"Booted app version {VERSION}", role="web"),
+        cord.tie(".kamal/cords/app-web-abc123"),
+        run,
     )
-    assert commands[start - 1] == cord.tie(".kamal/cords/app-web-abc123")
-    assert commands[start + 1 : start + 7] == [
-        state_of(k, "web", VERSION),
-        cord.directory_of(web, "app-web-old"),
-        f"rm -r {cord_dir}",
-        state_of(k, "web", OLD),
-        state_of(k, "web", OLD),
-        stop_of(k, "web", OLD),
+    assert commands[2:] == [
+        wait_healthy(k, "web"),
+        health_commands.cut_cord_and_wait(
+            web, "app-web-old", budget=6, poll=0.25, notice=4, then=stop_of(k, "web", OLD)
+        ),
+        commands[-1],  # audit + tag
     ]
-    # healthy at once; then one retry (1 s) and the traefik_notice_delay (4 s)
-    assert sleeps == [1, 4]
+    assert "sleep 4; else echo no-cord; fi; (docker container ls" in commands[3]
+    # cut 3 s after healthy; the traefik_notice_delay (4 s) passes on the server
+    assert sleeps == [3]
+    assert "app-web-old turned unhealthy; stopped it 4s later" in messages.getvalue()
 
 
 def test_cord_never_unhealthy_stops_anyway(tmp_path: Path) -> None:
-    cord_dir = ".kamal/cords/app-web-0ld"
     scripted = Scripted(
         {f"app-web-{VERSION}": "running healthy", "app-web-old": "running healthy"},
-        cord_dir=cord_dir,
+        cord_dir="/x",
     )
     k, runner, sleeps, messages = make_k(tmp_path, WEB_ONLY_RAW, scripted)
 
     boot.boot(k, VERSION)
 
-    commands = runner.commands_on(WEB)
-    assert commands.count(state_of(k, "web", OLD)) == 4
-    cut = commands.index(f"rm -r {cord_dir}")
-    assert commands.index(stop_of(k, "web", OLD)) > cut
-    assert sleeps == [1, 2, 3]  # no traefik_notice_delay pause
-    assert "app-web-old never turned unhealthy after its cord was cut; stopping it" in (
+    assert step_commands(runner, WEB)[3:] == ["cut-and-wait+stop app-web-old", "audit+tag"]
+    assert sleeps == [3]
+    assert "app-web-old never turned unhealthy after its cord was cut; stopped it" in (
         messages.getvalue()
     )
 
@@ -372,12 +439,42 @@ def test_no_cord_directory_means_plain_stop(tmp_path: Path) -> None:
 
     boot.boot(k, VERSION)
 
-    commands = runner.commands_on(WEB)
-    web = role(k, "web")
-    i = commands.index(cord.directory_of(web, "app-web-old"))
-    assert commands[i + 1] == stop_of(k, "web", OLD)
-    assert not any(c.startswith("rm -r") for c in commands)
-    assert sleeps == []
+    assert step_commands(runner, WEB)[3:] == ["cut-and-wait+stop app-web-old", "audit+tag"]
+    assert sleeps == [3]  # only the wait before the cut
+
+
+@pytest.mark.parametrize(
+    ("healthcheck", "options", "lead"),
+    [
+        ({}, {}, 3.0),  # 5 s less 2 intervals of 1 s
+        ({"interval": "500ms"}, {}, 4.0),
+        ({"interval": "2s"}, {}, 1.0),
+        ({"interval": "5s"}, {}, 0.0),  # docker alone takes longer than the delay
+        ({"traefik_route_delay": 10}, {"health-retries": 5}, 6.0),
+        ({"traefik_route_delay": 0}, {}, 0.0),
+    ],
+)
+def test_the_cord_is_cut_so_the_old_one_turns_unhealthy_no_sooner_than_the_delay(
+    tmp_path: Path, healthcheck: dict[str, Any], options: dict[str, Any], lead: float
+) -> None:
+    raw = {**WEB_ONLY_RAW, "healthcheck": {**WEB_ONLY_RAW["healthcheck"], **healthcheck}}
+    if options:
+        raw["servers"] = {"web": {"hosts": [WEB], "options": options}}
+    k, _, _, _ = make_k(tmp_path, raw)
+    step = boot.RoleBoot(k, DryRunner().host(WEB), role(k, "web"), VERSION, None)
+    step.healthy_at = 100.0
+    assert step.cut_at() == 100.0 + lead
+
+
+def test_time_already_spent_since_healthy_is_not_waited_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    k, _, sleeps, _ = make_k(tmp_path, WEB_ONLY_RAW)
+    step = boot.RoleBoot(k, DryRunner().host(WEB), role(k, "web"), VERSION, None)
+    monkeypatch.setattr(boot, "monotonic", lambda: 101.25)
+    step.pause_until(103.0)
+    step.pause_until(101.0)
+    assert sleeps == [1.75]
 
 
 # --- stale containers -----------------------------------------------------------------------
@@ -419,19 +516,20 @@ def test_boot_limit_boots_group_by_group_with_a_wait(tmp_path: Path) -> None:
     boot.boot(k, VERSION)
 
     assert boot.boot_groups(k) == [[WEB], ["1.1.1.2"], [WORKER]]
-    runs = [host for host, c in runner.commands if c.startswith("docker run --detach")]
+    runs = [host for host, c in runner.commands if " && docker run --detach" in c]
     assert runs == [WEB, "1.1.1.2", WORKER]
-    assert sleeps == [6, 6, 5]  # two waits between groups, then the worker's readiness_delay
+    assert sleeps == [6, 6]  # two waits between groups (readiness is waited on the server)
 
 
 def test_app_containers_get_kamals_hostname_from_the_id_seam(tmp_path: Path) -> None:
     k, runner, _, _ = make_k(tmp_path, ROLES_RAW, Scripted({}))
-    ids = iter(["c0c0c0c0c0c0c0c0", "0123456789abcdef", "fedcba9876543210"])
+    ids = iter(["r0", "c0c0c0c0c0c0c0c0", "0123456789abcdef", "r1", "fedcba9876543210"])
     k.new_id = lambda: next(ids)
     boot.boot(k, VERSION)
 
     web, workers = role(k, "web"), role(k, "workers")
-    # the web role draws its cord id first, then the hostname's; the worker has no cord
+    # each role draws a rename token first, then the web role its cord id, then the
+    # hostname's; the worker has no cord
     assert app.run(
         k.config,
         web,
@@ -439,11 +537,11 @@ def test_app_containers_get_kamals_hostname_from_the_id_seam(tmp_path: Path) -> 
         version=VERSION,
         cord_id="c0c0c0c0c0c0c0c0",
         hostname="1.1.1.1-0123456789ab",
-    ) in runner.commands_on(WEB)
+    ) in "".join(runner.commands_on(WEB))
     assert app.run(
         k.config, workers, WORKER, version=VERSION, hostname="1.1.1.3-fedcba987654"
-    ) in runner.commands_on(WORKER)
-    runs = [c for _, c in runner.commands if c.startswith("docker run")]
+    ) in "".join(runner.commands_on(WORKER))
+    runs = [c for _, c in runner.commands if " && docker run" in c]
     assert [c.split(" --hostname ")[1].split(" ")[0] for c in runs] == [
         "1.1.1.1-0123456789ab",
         "1.1.1.3-fedcba987654",

@@ -32,13 +32,19 @@ RAW: dict[str, Any] = {
 }
 PASSWORD = "hunter2-registry"
 LOGIN = 'docker login registry.example.com -u "user" --password-stdin'
-PULL = "docker pull registry.example.com/dhh/app:999"
-ENSURE_LOCKS = "mkdir -p .kamal/locks"
+PULL_ONLY = "docker pull registry.example.com/dhh/app:999"
+#: The pull and the image check, one command.
+PULL = (
+    f"{PULL_ONLY} && (docker inspect -f '{{{{ .Config.Labels.service }}}}' "
+    'registry.example.com/dhh/app:999 | grep -x app || (echo "Image '
+    "registry.example.com/dhh/app:999 is missing the 'service' label\" && exit 1))"
+)
+ENSURE_LOCKS = "mkdir -p .kamal/locks && mkdir .kamal/locks/app &&"
 RELEASE = "rm .kamal/locks/app/details && rm -r .kamal/locks/app"
 
 
 def is_lock(command: str) -> bool:
-    return command in (ENSURE_LOCKS, RELEASE) or command.startswith("mkdir .kamal/locks/app &&")
+    return command == RELEASE or command.startswith(ENSURE_LOCKS)
 
 
 def without_lock(commands: list[str]) -> list[str]:
@@ -71,9 +77,8 @@ def test_pull_failure_on_one_host_lets_the_others_finish(tmp_path: Path) -> None
     with pytest.raises(HostsFailed) as caught:
         build.pull(k)
 
-    validate = builder.validate_image(k.config)
-    assert without_lock(runner.commands_on("1.1.1.1")) == [PULL, validate]
-    assert runner.commands_on("1.1.1.3") == [PULL, validate]
+    assert without_lock(runner.commands_on("1.1.1.1")) == [PULL]
+    assert runner.commands_on("1.1.1.3") == [PULL]
     assert runner.commands_on("1.1.1.2") == [PULL]
     assert runner.commands[-1] == ("1.1.1.1", RELEASE)
     error = caught.value
@@ -98,14 +103,12 @@ def test_failures_on_several_hosts_are_all_listed_in_host_order(tmp_path: Path) 
 def test_pull_runs_inside_the_deploy_lock(tmp_path: Path) -> None:
     k, runner, _ = make_k(tmp_path)
     build.pull(k)
-    acquire = next(
-        i for i, (h, c) in enumerate(runner.commands) if c.startswith("mkdir .kamal/locks/app &&")
-    )
+    acquire = next(i for i, (h, c) in enumerate(runner.commands) if c.startswith(ENSURE_LOCKS))
     release = runner.commands.index(("1.1.1.1", RELEASE))
     for host in HOSTS:
         pull = runner.commands.index((host, PULL))
-        validate = runner.commands.index((host, builder.validate_image(k.config)))
-        assert acquire < pull < validate < release
+        assert builder.validate_image(k.config) in PULL
+        assert acquire < pull < release
     assert runner.commands[acquire][0] == "1.1.1.1"
 
 

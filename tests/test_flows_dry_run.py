@@ -84,23 +84,33 @@ def test_plan_is_in_deploy_order(plan: tuple[list[str], str, Path]) -> None:
     order = [
         index(lines, r"^\[local\] docker login "),
         index(lines, r"^\[local\] docker build "),
-        index(lines, r"^\[172\.31\.231\.11\] mkdir \.kamal/locks/demo && echo "),
-        index(lines, r"^\[172\.31\.231\.11\] docker pull localhost:5555/demo:1$"),
-        index(lines, r"^\[172\.31\.231\.13\] docker pull localhost:5555/demo:1$"),
+        index(
+            lines, r"^\[172\.31\.231\.11\] mkdir -p \.kamal/locks && mkdir \.kamal/locks/demo && "
+        ),
+        index(
+            lines, r"^\[172\.31\.231\.11\] docker pull localhost:5555/demo:1 && \(docker inspect "
+        ),
+        index(
+            lines, r"^\[172\.31\.231\.13\] docker pull localhost:5555/demo:1 && \(docker inspect "
+        ),
         index(lines, r"^\[172\.31\.231\.11\] docker container start traefik \|\| "),
-        index(lines, r"^\[172\.31\.231\.11\] docker run --detach .* --name demo-web-1 "),
-        index(lines, r"^\[172\.31\.231\.13\] docker run --detach .* --name demo-workers-1 "),
-        index(lines, r"^\[172\.31\.231\.13\] docker tag localhost:5555/demo:1 "),
+        index(lines, r"^\[172\.31\.231\.11\] .* && docker run --detach .* --name demo-web-1 "),
+        index(lines, r"^\[172\.31\.231\.13\] .* && docker run --detach .* --name demo-workers-1 "),
+        index(lines, r"^\[172\.31\.231\.13\] .* && docker tag localhost:5555/demo:1 "),
         index(lines, r"^\[172\.31\.231\.11\] docker ps -q -a --filter label=service=demo "),
         index(lines, r"^\[172\.31\.231\.11\] rm \.kamal/locks/demo/details && rm -r "),
     ]
     assert order == sorted(order)
     # the lock is released last, after the last docker run
     assert order[-1] == len(lines) - 1
-    assert index(lines, r"\] docker run --detach", last=True) < order[-1]
+    assert index(lines, r"\] .*docker run --detach", last=True) < order[-1]
     for host in HOSTS:
-        assert f"[{host}] docker pull localhost:5555/demo:1" in lines
-        assert any(line.startswith(f"[{host}] docker run --detach") for line in lines)
+        assert any(
+            line.startswith(f"[{host}] docker pull localhost:5555/demo:1 && ") for line in lines
+        )
+        assert any(
+            line.startswith(f"[{host}] ") and " && docker run --detach " in line for line in lines
+        )
 
 
 def test_plan_holds_no_secret_value(plan: tuple[list[str], str, Path]) -> None:

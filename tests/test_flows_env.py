@@ -84,7 +84,7 @@ def locked(commands: list[str], message: str) -> list[str]:
     details = f"Locked by: alice at 2024-01-01T00:00:00Z\nVersion: 999\nMessage: {message}"
     encoded = base64.b64encode(details.encode()).decode()
     acquire = f'mkdir .kamal/locks/app && echo "{encoded}" > .kamal/locks/app/details'
-    return [ENSURE_LOCKS, acquire, *commands, RELEASE]
+    return [f"{ENSURE_LOCKS} && {acquire}", *commands, RELEASE]
 
 
 def test_push_writes_each_hosts_files(tmp_path: Path) -> None:
@@ -100,7 +100,7 @@ def test_push_writes_each_hosts_files(tmp_path: Path) -> None:
         "Pushing env files",
     )
     # the lock is taken before the first write anywhere and released after the last
-    assert runner.commands[1][1].startswith("mkdir .kamal/locks/app && echo")
+    assert runner.commands[0][1].startswith("mkdir -p .kamal/locks && mkdir .kamal/locks/app")
     assert runner.commands[-1] == ("1.1.1.1", RELEASE)
     # the tagged host gets its tag's secret on top of the role's
     assert runner.commands_on("1.1.1.2") == [
@@ -155,7 +155,7 @@ def test_the_local_env_file_is_never_copied(tmp_path: Path) -> None:
 def test_push_under_a_held_lock_writes_nothing(tmp_path: Path) -> None:
     k, runner = make_k(tmp_path)
     runner.responder = lambda host, command: (
-        1 if command.startswith("mkdir .kamal/locks/") else None
+        1 if command.startswith("mkdir -p .kamal/locks && mkdir .kamal/locks/") else None
     )
     with pytest.raises(LockHeld):
         env.push(k)
@@ -166,7 +166,7 @@ def test_push_under_a_held_lock_writes_nothing(tmp_path: Path) -> None:
 def test_delete_under_a_held_lock_removes_nothing(tmp_path: Path) -> None:
     k, runner = make_k(tmp_path)
     runner.responder = lambda host, command: (
-        1 if command.startswith("mkdir .kamal/locks/") else None
+        1 if command.startswith("mkdir -p .kamal/locks && mkdir .kamal/locks/") else None
     )
     with pytest.raises(LockHeld):
         env.delete(k)
@@ -234,7 +234,7 @@ def test_delete_removes_each_hosts_files(tmp_path: Path) -> None:
     ]
     lock = locked(["(removals)"], "Deleting env files")
     assert runner.commands == [
-        *(("1.1.1.1", command) for command in lock[:2]),
+        ("1.1.1.1", lock[0]),
         *removals,
         ("1.1.1.1", lock[-1]),
     ]

@@ -1,136 +1,325 @@
-"""The health wait: Kamal's back-off, dead states failing at once, and ``parse_status``."""
+"""The server-side waits, run through a real ``sh`` with a stub ``docker`` that answers
+``docker inspect`` from a sequence file (one answer a line, the last one repeated)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from kamal_tasks.flows.health import ContainerUnhealthy, Poller, parse_status
+from kamal_tasks.commands import health as commands
+from kamal_tasks.commands.base import Raw
+from kamal_tasks.configuration import Config
+from kamal_tasks.flows import health
+from kamal_tasks.flows.health import ContainerUnhealthy
+from kamal_tasks.runner import CommandFailed, Host, Result
+
+STUB_DOCKER = r"""#!/bin/sh
+echo "$*" >> "$STUB/calls"
+case "$1" in
+  inspect)
+    case "$*" in
+      *"json .State.Health"*) echo '{"Status":"unhealthy","FailingStreak":3}'; exit 0 ;;
+      *".Mounts"*) cat "$STUB/mounts" 2>/dev/null; exit 0 ;;
+    esac
+    n=$(($(cat "$STUB/n" 2>/dev/null || echo 0) + 1)); echo "$n" > "$STUB/n"
+    line=$(sed -n "${n}p" "$STUB/seq"); [ -n "$line" ] || line=$(tail -n 1 "$STUB/seq")
+    if [ "$line" = gone ]; then echo "Error: No such object: $4" >&2; exit 1; fi
+    echo "$line" ;;
+  logs) echo "boom: cannot bind port 3000"; echo "second line" ;;
+esac
+"""
 
 
-def statuses(*answers: str) -> tuple[Callable[[], str], list[str]]:
-    """A status function answering ``answers`` in turn (the last one forever)."""
-    asked: list[str] = []
-    queue = list(answers)
+class Stub:
+    """A directory with the stub ``docker`` and its sequence; runs commands through ``sh``."""
 
-    def status() -> str:
-        answer = queue.pop(0) if len(queue) > 1 else queue[0]
-        asked.append(answer)
-        return answer
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        (root / "bin").mkdir()
+        docker = root / "bin" / "docker"
+        docker.write_text(STUB_DOCKER)
+        docker.chmod(0o755)
 
-    return status, asked
+    def answers(self, *lines: str) -> Stub:
+        (self.root / "seq").write_text("\n".join(lines) + "\n")
+        return self
+
+    def inspections(self) -> int:
+        path = self.root / "n"
+        return int(path.read_text()) if path.exists() else 0
+
+    def calls(self) -> list[str]:
+        path = self.root / "calls"
+        return path.read_text().splitlines() if path.exists() else []
+
+    def run(self, command: str) -> tuple[subprocess.CompletedProcess[str], float]:
+        env = {**os.environ, "PATH": f"{self.root / 'bin'}:{os.environ['PATH']}"}
+        env["STUB"] = str(self.root)
+        started = time.monotonic()
+        done = subprocess.run(
+            ["sh", "-c", command], env=env, capture_output=True, text=True, timeout=30,
+            cwd=self.root,
+        )  # fmt: skip
+        return done, time.monotonic() - started
 
 
-def poller(max_attempts: int, sleeps: list[float], reports: list[str] | None = None) -> Poller:
-    return Poller(
-        max_attempts=max_attempts,
-        sleep=sleeps.append,
-        report=(reports if reports is not None else []).append,
+class ShHost(Host):
+    """A host whose commands run through the stub's ``sh``."""
+
+    name = "h1"
+
+    def __init__(self, stub: Stub) -> None:
+        self.stub = stub
+        self.commands: list[str] = []
+
+    def run(self, command: str, *, warn: bool = False, stdin: str | None = None) -> Result:
+        self.commands.append(command)
+        done, _ = self.stub.run(command)
+        result = Result(self.name, command, done.stdout, done.stderr, done.returncode)
+        if not result.ok and not warn:
+            raise CommandFailed(result)
+        return result
+
+
+@pytest.fixture
+def stub(tmp_path: Path) -> Stub:
+    return Stub(tmp_path)
+
+
+def web_role(healthcheck: dict[str, Any] | None = None) -> Any:
+    raw = {
+        "service": "app",
+        "image": "dhh/app",
+        "servers": ["1.1.1.1"],
+        "registry": {"username": "u", "password": "p"},
+        "healthcheck": healthcheck or {},
+    }
+    return Config(raw, version="v2", env_values={}).role("web")
+
+
+def healthy_wait(budget: float = 5, ready_after: float = 0) -> str:
+    return commands.wait_for_healthy(
+        "app-web-v2", budget=budget, ready_after=ready_after, poll=0.05, log_lines=7
+    )
+
+
+# --- wait_for_healthy: the script -------------------------------------------------------------
+
+
+def test_healthy_is_seen_at_the_next_poll_and_each_change_is_printed_once(stub: Stub) -> None:
+    stub.answers("created 0", "running 0 starting", "running 0 starting", "running 0 healthy")
+    done, elapsed = stub.run(healthy_wait())
+    assert done.returncode == 0, done
+    assert done.stdout.splitlines() == [
+        "status: created 0",
+        "status: running 0 starting",
+        "status: running 0 healthy",
+        "healthy",
+    ]
+    assert stub.inspections() == 4
+    assert elapsed < 3.0  # 3 polls of 0.05 s (a back-off of 1 s, 2 s, 3 s: 6 s)
+    assert all(
+        call.split()[:3] == ["inspect", "--format", "{{.State.Status}}"] for call in stub.calls()
     )
 
 
 @pytest.mark.parametrize(
-    ("text", "parsed"),
+    ("answer", "verdict"),
     [
-        ("running healthy", ("running", "healthy")),
-        ("running starting\n", ("running", "starting")),
-        ("exited unhealthy", ("exited", "unhealthy")),
-        ("running", ("running", "")),
-        ("  exited  \n", ("exited", "")),
-        ("", ("", "")),
+        ("restarting 1 starting", "crashed: restarting, restarted 1 times"),
+        ("running 2 starting", "crashed: running, restarted 2 times"),
+        ("exited 0 unhealthy", "crashed: exited, restarted 0 times"),
+        ("dead 0", "crashed: dead, restarted 0 times"),
+        ("gone", "crashed: gone, restarted 0 times"),
     ],
 )
-def test_parse_status(text: str, parsed: tuple[str, str]) -> None:
-    assert parse_status(text) == parsed
-
-
-def test_back_off_sleeps_one_two_three_until_healthy() -> None:
-    sleeps: list[float] = []
-    reports: list[str] = []
-    status, asked = statuses("running starting", "running starting", "running starting",
-                             "running healthy")  # fmt: skip
-    poller(7, sleeps, reports).wait_for_healthy(
-        status, readiness_delay=9, host="h1", container="app-web-1"
+def test_a_crash_fails_the_wait_at_once_with_logs_and_health(
+    stub: Stub, answer: str, verdict: str
+) -> None:
+    stub.answers("running 0 starting", answer)
+    done, elapsed = stub.run(healthy_wait(budget=60))
+    assert done.returncode == commands.CRASHED
+    lines = done.stdout.splitlines()
+    shown = "gone 0" if answer == "gone" else answer
+    assert lines[:5] == [
+        "status: running 0 starting",
+        f"status: {shown}",
+        verdict,
+        "logs:",
+        "boom: cannot bind port 3000",
+    ]
+    assert lines[-1] == 'health: {"Status":"unhealthy","FailingStreak":3}'
+    assert "logs app-web-v2 --tail 7" in " ".join(stub.calls()) or any(
+        call == "logs --tail 7 app-web-v2" for call in stub.calls()
     )
-    assert sleeps == [1, 2, 3]  # healthy: no readiness_delay
-    assert len(asked) == 4
-    assert reports[0] == "container not ready (starting), retrying in 1s (attempt 1/7)..."
-    assert reports[-1] == "Container is healthy!"
+    assert stub.inspections() == 2 and elapsed < 3.0
 
 
-def test_back_off_gives_up_after_max_attempts() -> None:
-    sleeps: list[float] = []
-    status, asked = statuses("running unhealthy")
+def test_unhealthy_alone_is_not_a_crash_the_wait_goes_on_to_the_budget(stub: Stub) -> None:
+    stub.answers("running 0 starting", "running 0 unhealthy")
+    done, elapsed = stub.run(healthy_wait(budget=1))
+    assert done.returncode == commands.TIMED_OUT
+    assert "timeout: running 0 unhealthy" in done.stdout.splitlines()
+    assert "logs:" in done.stdout and "boom: cannot bind port 3000" in done.stdout
+    assert 0.99 < elapsed < 4.5  # a 1 s budget, in whole seconds of `date +%s`, + 1
+
+
+def test_without_a_health_check_ready_after_running_that_long(stub: Stub) -> None:
+    stub.answers("created 0", "running 0")
+    done, elapsed = stub.run(healthy_wait(budget=10, ready_after=1))
+    assert done.returncode == 0, done
+    assert done.stdout.splitlines()[-1] == "ready"
+    assert 0.9 < elapsed < 4.5
+
+
+def test_without_a_health_check_a_restart_while_getting_ready_is_a_crash(stub: Stub) -> None:
+    stub.answers("running 0", "running 0", "restarting 1")
+    done, _ = stub.run(healthy_wait(budget=10, ready_after=5))
+    assert done.returncode == commands.CRASHED
+    assert "crashed: restarting, restarted 1 times" in done.stdout
+
+
+def test_a_hostile_container_name_is_one_word(stub: Stub, tmp_path: Path) -> None:
+    stub.answers("running 0 healthy")
+    name = "app-web-$(touch pwned)'; touch pwned2 #"
+    done, _ = stub.run(commands.wait_for_healthy(name, budget=5, poll=0.05))
+    assert done.returncode == 0, done
+    assert not list(tmp_path.glob("pwned*"))
+    assert stub.calls()[0].endswith(name)
+
+
+# --- wait_for_unhealthy and the cord ------------------------------------------------------------
+
+
+def test_unhealthy_is_seen_at_the_next_poll(stub: Stub) -> None:
+    stub.answers("running 0 healthy", "running 0 healthy", "running 0 unhealthy")
+    done, elapsed = stub.run(commands.wait_for_unhealthy("app-web-v1", budget=5, poll=0.05))
+    assert done.returncode == 0
+    assert done.stdout.splitlines()[-1] == "unhealthy"
+    assert stub.inspections() == 3 and elapsed < 3.0
+
+
+def test_a_stopped_old_container_counts_as_unhealthy(stub: Stub) -> None:
+    stub.answers("exited 0 healthy")
+    done, _ = stub.run(commands.wait_for_unhealthy("app-web-v1", budget=5, poll=0.05))
+    assert done.returncode == 0 and done.stdout.splitlines()[-1] == "unhealthy"
+
+
+def test_an_old_container_staying_healthy_times_out(stub: Stub) -> None:
+    stub.answers("running 0 healthy")
+    done, _ = stub.run(commands.wait_for_unhealthy("app-web-v1", budget=1, poll=0.05))
+    assert done.returncode == commands.TIMED_OUT
+    assert done.stdout.splitlines()[-1] == "timeout: running 0 healthy"
+
+
+def test_cut_cord_and_wait_removes_the_mounted_directory_then_waits(stub: Stub) -> None:
+    cord_dir = stub.root / "cords" / "app-web-abc"
+    cord_dir.mkdir(parents=True)
+    (cord_dir / "cord").write_text("")
+    (stub.root / "mounts").write_text(f"{cord_dir}\n")
+    stub.answers("running 0 healthy", "running 0 unhealthy")
+    done, _ = stub.run(commands.cut_cord_and_wait(web_role(), "app-web-v1", budget=5, poll=0.05))
+    assert done.returncode == 0, done
+    assert not cord_dir.exists()
+    assert done.stdout.splitlines()[-1] == "unhealthy"
+
+
+def test_cut_cord_and_wait_then_pauses_and_stops_on_the_server(stub: Stub) -> None:
+    cord_dir = stub.root / "cord-dir"
+    cord_dir.mkdir()
+    (stub.root / "mounts").write_text(f"{cord_dir}\n")
+    stub.answers("running 0 healthy", "running 0 unhealthy")
+    stop = Raw("docker stop app-web-v1")
+    command = commands.cut_cord_and_wait(
+        web_role(), "app-web-v1", budget=5, poll=0.05, notice=0.5, then=stop
+    )
+    done, elapsed = stub.run(command)
+    assert done.returncode == 0, done
+    assert done.stdout.splitlines()[-1] == "unhealthy"
+    assert stub.calls()[-1] == "stop app-web-v1"
+    assert 0.5 <= elapsed < 4.0  # the notice pause came before the stop
+    host, reports = ShHost(stub), []
+    # a cord already cut counts as cut
+    assert health.cut_and_wait_for_unhealthy(host, web_role(), command, report=reports.append) == (
+        "unhealthy"
+    )
+    assert reports == ["running 0 unhealthy"]
+    assert stub.calls()[-1] == "stop app-web-v1"
+
+
+def test_a_timed_out_wait_skips_the_pause_but_still_stops(stub: Stub) -> None:
+    cord_dir = stub.root / "cord-dir"
+    cord_dir.mkdir()
+    (stub.root / "mounts").write_text(f"{cord_dir}\n")
+    stub.answers("running 0 healthy")
+    command = commands.cut_cord_and_wait(
+        web_role(), "app-web-v1", budget=1, poll=0.05, notice=30, then=Raw("docker stop x")
+    )
+    host = ShHost(stub)
+    assert health.cut_and_wait_for_unhealthy(host, web_role(), command, report=print) == "timeout"
+    assert stub.calls()[-1] == "stop x"
+
+
+def test_a_failing_cut_raises_and_stops_nothing(stub: Stub) -> None:
+    (stub.root / "mounts").write_text("/proc/version\n")  # rm -r fails there
+    command = commands.cut_cord_and_wait(
+        web_role(), "app-web-v1", budget=1, poll=0.05, then=Raw("docker stop x")
+    )
+    with pytest.raises(CommandFailed):
+        health.cut_and_wait_for_unhealthy(ShHost(stub), web_role(), command, report=print)
+    assert not any(call.startswith("stop") for call in stub.calls())
+
+
+def test_cut_cord_and_wait_without_a_cord_mounted(stub: Stub) -> None:
+    stub.answers("running 0 healthy")
+    done, _ = stub.run(commands.cut_cord_and_wait(web_role(), "app-web-v1", budget=5, poll=0.05))
+    assert done.returncode == 0 and done.stdout.splitlines() == ["no-cord"]
+    assert stub.inspections() == 0
+
+
+def test_the_scripts_are_exact() -> None:
+    assert healthy_wait().startswith(
+        "(c=app-web-v2; end=$(($(date +%s) + 6)); seen=; while :; do s=$(docker inspect --format "
+        "'{{.State.Status}} {{.RestartCount}}{{if .State.Health}} {{.State.Health.Status}}{{end}}'"
+        ' "$c" 2>/dev/null) || s="gone 0"; '
+    )
+    assert healthy_wait().endswith("sleep 0.05 2>/dev/null || sleep 1; done)")
+
+
+# --- the flow side --------------------------------------------------------------------------
+
+
+def test_flow_relays_the_status_lines_and_reports_healthy(stub: Stub) -> None:
+    stub.answers("running 0 starting", "running 0 healthy")
+    host, reports = ShHost(stub), []
+    health.wait_for_healthy(host, web_role(), "app-web-v2", ready_after=0, report=reports.append)
+    assert reports == ["running 0 starting", "running 0 healthy", "Container is healthy!"]
+    assert len(host.commands) == 1
+
+
+def test_flow_raises_with_the_logs_and_health_on_a_crash(stub: Stub) -> None:
+    stub.answers("running 0 starting", "restarting 1 starting")
     with pytest.raises(ContainerUnhealthy) as caught:
-        poller(4, sleeps).wait_for_healthy(
-            status, readiness_delay=0, host="h1", container="app-web-1"
-        )
-    assert sleeps == [1, 2, 3, 4]
-    assert len(asked) == 5
-    assert str(caught.value) == "app-web-1 on h1 not ready (unhealthy)"
+        health.wait_for_healthy(
+            ShHost(stub), web_role({"log_lines": 3}), "app-web-v2", ready_after=0,
+            report=lambda line: None,
+        )  # fmt: skip
+    assert str(caught.value) == (
+        "app-web-v2 on h1 not ready (crashed: restarting, restarted 1 times)\n"
+        "Logs of app-web-v2:\nboom: cannot bind port 3000\nsecond line\n"
+        'Health: {"Status":"unhealthy","FailingStreak":3}'
+    )
+    assert any(call == "logs --tail 3 app-web-v2" for call in stub.calls())
 
 
-def test_running_without_healthcheck_waits_readiness_delay() -> None:
-    sleeps: list[float] = []
-    status, asked = statuses("running")
-    poller(7, sleeps).wait_for_healthy(status, readiness_delay=7, host="h1", container="c")
-    assert sleeps == [7]
-    assert asked == ["running"]
-
-
-def test_created_then_running_without_healthcheck() -> None:
-    sleeps: list[float] = []
-    status, _ = statuses("created", "running")
-    poller(7, sleeps).wait_for_healthy(status, readiness_delay=3, host="h1", container="c")
-    assert sleeps == [1, 3]
-
-
-@pytest.mark.parametrize("answer", ["exited", "exited unhealthy", "dead", "removing", ""])
-def test_dead_container_fails_at_once(answer: str) -> None:
-    sleeps: list[float] = []
-    status, asked = statuses(answer)
-    with pytest.raises(ContainerUnhealthy) as caught:
-        poller(7, sleeps).wait_for_healthy(status, readiness_delay=7, host="h1", container="c")
-    assert len(asked) == 1
-    assert sleeps == []
-    state = answer.split(" ")[0]
-    assert caught.value.status == state
-    assert str(caught.value) == f"c on h1 not ready ({state or 'gone'})"
-
-
-def test_exits_while_starting_fails_without_further_retries() -> None:
-    sleeps: list[float] = []
-    status, asked = statuses("running starting", "exited unhealthy", "running healthy")
-    with pytest.raises(ContainerUnhealthy):
-        poller(7, sleeps).wait_for_healthy(status, readiness_delay=0, host="h1", container="c")
-    assert asked == ["running starting", "exited unhealthy"]
-    assert sleeps == [1]
-
-
-def test_unhealthy_details_follow_the_message() -> None:
-    error = ContainerUnhealthy("h1", "app-web-1", "unhealthy", details="Logs of app-web-1:\nboom")
-    assert str(error) == "app-web-1 on h1 not ready (unhealthy)\nLogs of app-web-1:\nboom"
-
-
-def test_wait_for_unhealthy_pauses_once_unhealthy() -> None:
-    sleeps: list[float] = []
-    status, asked = statuses("running healthy", "running healthy", "running unhealthy")
-    assert poller(7, sleeps).wait_for_unhealthy(status, pause=2) is True
-    assert sleeps == [1, 2, 2]
-    assert len(asked) == 3
-
-
-def test_wait_for_unhealthy_accepts_a_stopped_container() -> None:
-    sleeps: list[float] = []
-    status, _ = statuses("exited")
-    assert poller(7, sleeps).wait_for_unhealthy(status, pause=5) is True
-    assert sleeps == [5]
-
-
-def test_wait_for_unhealthy_gives_up_without_pause() -> None:
-    sleeps: list[float] = []
-    status, asked = statuses("running healthy")
-    assert poller(2, sleeps).wait_for_unhealthy(status, pause=5) is False
-    assert sleeps == [1, 2]
-    assert len(asked) == 3
+def test_budget_is_kamals_total_and_stays_under_the_command_timeout() -> None:
+    role = web_role({"max_attempts": 7})
+    assert health.budget(role) == 28  # 1 + 2 + ... + 7
+    assert health.budget(role, 1800) == 28
+    assert health.budget(role, 20) == 15
+    assert health.budget(web_role({"max_attempts": 3})) == 6

@@ -50,7 +50,7 @@ def make_k(
 
 def acquire_command() -> str:
     encoded = base64.b64encode(DETAILS.encode()).decode()
-    return f'mkdir .kamal/locks/app && echo "{encoded}" > .kamal/locks/app/details'
+    return f'{ENSURE} && mkdir .kamal/locks/app && echo "{encoded}" > .kamal/locks/app/details'
 
 
 def test_commands_match_the_lock_module(tmp_path: Path) -> None:
@@ -65,7 +65,6 @@ def test_held_acquires_on_primary_and_releases_after_success(tmp_path: Path) -> 
     with lock.held(k, "Deploying 999"):
         runner.run(k.config.hosts, "docker ps")
     assert runner.commands == [
-        (PRIMARY, ENSURE),
         (PRIMARY, acquire_command()),
         ("1.1.1.1", "docker ps"),
         ("1.1.1.2", "docker ps"),
@@ -81,7 +80,7 @@ def test_held_releases_after_a_failing_step(tmp_path: Path) -> None:
             runner.run(["1.1.1.2"], "docker run app")
     assert caught.value.hosts == ["1.1.1.2"]
     assert runner.commands[-1] == (PRIMARY, RELEASE)
-    assert runner.commands_on(PRIMARY) == [ENSURE, acquire_command(), RELEASE]
+    assert runner.commands_on(PRIMARY) == [acquire_command(), RELEASE]
 
 
 def test_held_releases_after_a_non_kamal_error(tmp_path: Path) -> None:
@@ -95,7 +94,8 @@ def test_held_releases_after_a_non_kamal_error(tmp_path: Path) -> None:
 def test_lock_found_reports_decoded_status_and_runs_nothing_else(tmp_path: Path) -> None:
     held_by = "Locked by: bob at 2023-12-31T23:00:00Z\nVersion: 998\nMessage: Deploying 998"
     k, runner, _ = make_k(
-        tmp_path, responses({r"^mkdir \.kamal/locks/app &&": 1, re.escape(STATUS): held_by + "\n"})
+        tmp_path,
+        responses({rf"^{re.escape(ENSURE)} && mkdir": 1, re.escape(STATUS): held_by + "\n"}),
     )
     body_ran = False
     with pytest.raises(LockHeld) as caught:
@@ -106,7 +106,6 @@ def test_lock_found_reports_decoded_status_and_runs_nothing_else(tmp_path: Path)
     assert str(caught.value) == f"Deploy lock found\n{held_by}"
     # the lock is not ours: it is not released, and no other host was touched
     assert runner.commands == [
-        (PRIMARY, ENSURE),
         (PRIMARY, acquire_command()),
         (PRIMARY, STATUS),
     ]

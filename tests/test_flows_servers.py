@@ -137,7 +137,7 @@ def test_remove_everything_happens_inside_the_lock(tmp_path: Path) -> None:
     k, runner = make_k(tmp_path)
     removal.remove_everything(k)
     primary = runner.commands_on("1.1.1.1")
-    assert primary[1].startswith("mkdir .kamal/locks/app && ")
+    assert primary[0].startswith("mkdir -p .kamal/locks && mkdir .kamal/locks/app && ")
     assert primary[-2:] == [
         "rm .kamal/locks/app/details && rm -r .kamal/locks/app",
         server_commands.remove_empty_run_directories(k.config),

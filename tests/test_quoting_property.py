@@ -67,6 +67,7 @@ EXAMPLES = 50
 STUBS = (
     "docker", "mkdir", "rm", "cp", "mv", "chmod", "touch", "find", "tail", "cat", "stat", "grep",
     "xargs", "tr", "base64", "curl", "sleep", "id", "sudo", "apt-get", "echo", "printf", "test",
+    "date",
 )  # fmt: skip
 # A stub call's record, written with one ``printf`` (so a pipeline's concurrent programs
 # don't interleave): ``N INDEX NAME`` then ``LENGTH:BYTES`` per argument (LC_ALL=C: bytes).

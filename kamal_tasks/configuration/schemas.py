@@ -385,6 +385,7 @@ HEALTHCHECK = Section(
         "path": string,
         "cord": string,
         "log_lines": at_least(0),
+        "traefik_route_delay": seconds,
         "traefik_notice_delay": seconds,
     }
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,7 +62,8 @@ class Healthcheck:
     cord: str | None = "/tmp/kamal-cord"
     cmd: str | None = None
     log_lines: int = 50
-    traefik_notice_delay: float = 2
+    traefik_route_delay: float = 5
+    traefik_notice_delay: float = 5
 
     @classmethod
     def from_raw(cls, *sections: Mapping[str, Any] | None) -> Healthcheck:
@@ -83,6 +85,29 @@ class Healthcheck:
         from kamal_tasks.commands.base import Raw, join
 
         return self.cmd or join("curl", "-f", health_url(self.port, self.path), Raw("|| exit 1"))
+
+    @property
+    def interval_seconds(self) -> float:
+        """``interval`` in seconds (a Docker duration like ``1s``, ``500ms``, ``1m30s``; a bare
+        number is seconds; 1 when it cannot be read)."""
+        return duration_seconds(self.interval, default=1.0)
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+
+
+def duration_seconds(value: Any, *, default: float) -> float:
+    """A Docker/Go duration (``1m30s``) or a bare number of seconds, in seconds."""
+    text = str(value).strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    parts = _DURATION_PART.findall(text)
+    if not parts or "".join(number + unit for number, unit in parts) != text:
+        return default
+    return sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
 
 
 def health_url(port: int | str, path: str) -> str:

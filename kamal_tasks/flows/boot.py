@@ -11,11 +11,14 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from time import monotonic
 from typing import TYPE_CHECKING
 
-from kamal_tasks.commands import app, assets, auditor, cord
+from kamal_tasks.commands import app, assets, auditor, cord, steps
+from kamal_tasks.commands import health as health_commands
+from kamal_tasks.commands.base import chain, combine
 from kamal_tasks.errors import KamalError
-from kamal_tasks.flows.health import ContainerUnhealthy, Poller
+from kamal_tasks.flows import health
 from kamal_tasks.runner import Interrupted
 
 if TYPE_CHECKING:
@@ -135,11 +138,19 @@ def boot_host(k: KamalContext, host: Host, version: str, barrier: Barrier | None
 
 
 def tag_latest(k: KamalContext, host: Host, version: str) -> None:
-    """Record and tag the booted image as ``latest`` on one host."""
+    """Record and tag the booted image as ``latest`` on one host (one command)."""
     config = k.config
     image = f"{config.repository}:{version}"
-    host.run(audit(k, f"Tagging {image} as the latest image"))
-    host.run(app.tag_latest(config, version))
+    tag = app.tag_latest(config, version)
+    host.run(combine(audit(k, f"Tagging {image} as the latest image"), tag))
+
+
+def health_retries(role: Role) -> int:
+    """Docker's ``--health-retries`` for the role (its ``options``), default 3."""
+    try:
+        return int(role.options.get("health-retries", 3))
+    except (TypeError, ValueError):
+        return 3
 
 
 def audit(k: KamalContext, message: str, role: str | None = None) -> str:
@@ -162,6 +173,8 @@ class RoleBoot:
         return self.role.container_name(self.version)
 
     started: bool = False
+    #: ``monotonic()`` when the new container was seen healthy.
+    healthy_at: float | None = None
     #: Set once the old container's retirement began (cord cut or stop sent).
     retiring: bool = False
 
@@ -197,48 +210,48 @@ class RoleBoot:
             self.say(f"Stopped the new container {self.container}")
 
     def rename_clashing_container(self) -> str | None:
-        """Move aside a container already named for this version; return the running one."""
-        config, host = self.k.config, self.host
-        existing = host.run(app.container_id_for_version(config, self.role, self.version))
-        if existing.stdout.strip():
-            renamed = app.replaced_version(self.version, self.k.new_id())
+        """Move aside a container already named for this version; return the running one.
+
+        One remote command: the rename (with its audit line) happens only when such a
+        container exists, and prints ``RENAMED_MARK`` first; the running version follows.
+        """
+        config = self.k.config
+        renamed = app.replaced_version(self.version, self.k.new_id())
+        audit_line = audit(self.k, f"Renaming container {self.version} to {renamed}")
+        command = steps.rename_clash_then_current_version(
+            config, self.role, self.version, renamed, audit_line
+        )
+        lines = self.host.run(command).stdout.splitlines()
+        if lines and lines[0] == steps.RENAMED_MARK:
             self.say(f"Renaming container {self.version} to {renamed} as already deployed")
-            host.run(audit(self.k, f"Renaming container {self.version} to {renamed}"))
-            host.run(app.rename(config, self.role, version=self.version, new_version=renamed))
-        current = host.run(app.current_running_version(config, self.role), warn=True)
-        return current.stdout.strip() or None
+            lines = lines[1:]
+        current = "\n".join(lines).strip()
+        return current.splitlines()[-1] if current else None
 
     def start_new_version(self) -> None:
-        """Run the new container and wait until it is healthy."""
+        """Run the new container (audit, cord and ``docker run`` in one command), then wait
+        on the server until it is healthy."""
         config, host, role = self.k.config, self.host, self.role
-        host.run(audit(self.k, f"Booted app version {self.version}", role=role.name))
         cord_id = self.k.new_id() if role.uses_cord else None
-        if cord_id:
-            host.run(cord.tie(cord.host_directory(config, role, cord_id)))
         hostname = app.container_hostname(host.name, self.k.new_id())
         host.run(
-            app.run(
-                config, role, host.name, version=self.version, cord_id=cord_id, hostname=hostname
+            combine(
+                audit(self.k, f"Booted app version {self.version}", role=role.name),
+                cord.tie(cord.host_directory(config, role, cord_id)) if cord_id else None,
+                app.run(
+                    config, role, host.name, version=self.version, cord_id=cord_id,
+                    hostname=hostname,
+                ),
             )
-        )
+        )  # fmt: skip
         self.started = True
         self.say(f"Started {self.container}, waiting for it to be healthy...")
-        try:
-            self.poller().wait_for_healthy(
-                lambda: host.run(app.state(config, role, self.version), warn=True).stdout,
-                readiness_delay=0 if role.has_healthcheck else config.readiness_delay,
-                host=host.name,
-                container=self.container,
-            )
-        except ContainerUnhealthy as error:
-            error.details = self.failure_details()
-            raise
-
-    def failure_details(self) -> str:
-        """The new container's recent logs and health output, for the error report."""
-        logs = self.host.run(app.container_logs(self.container), warn=True).output
-        health = self.host.run(app.health_log(self.container), warn=True).output
-        return f"Logs of {self.container}:\n{logs.rstrip()}\nHealth: {health.strip()}"
+        health.wait_for_healthy(
+            host, role, self.container,
+            ready_after=0 if role.has_healthcheck else float(config.readiness_delay),
+            report=self.say, command_timeout=config.sshkit.command_timeout,
+        )  # fmt: skip
+        self.healthy_at = monotonic()
 
     def stop_new_version(self) -> None:
         """Stop the new container after a failure (the old one keeps running)."""
@@ -263,32 +276,56 @@ class RoleBoot:
             self.say(f"First {self.role.name} container is healthy, booting other roles")
 
     def stop_old_version(self, old_version: str) -> None:
-        """Retire the old container: cut its cord, wait for unhealthy, pause, stop."""
+        """Retire the old container: cut its cord, wait for unhealthy, pause, stop.
+
+        Traefik's safety margins, between docker's own health events: the new container is
+        healthy ``traefik_route_delay`` seconds before the old one turns unhealthy, which is
+        then unhealthy ``traefik_notice_delay`` seconds before it is stopped. The old one
+        turns unhealthy only after ``retries`` failed checks, ``interval`` apart: the cord is
+        cut that much earlier, so that part of the first margin is not waited twice.
+        """
         config, host, role = self.k.config, self.host, self.role
         old = role.container_name(old_version)
-        if role.uses_cord:
-            directory = host.run(cord.directory_of(role, old), warn=True).stdout.strip()
-            if directory:
-                self.retiring = True
-                host.run(cord.cut(directory))
-                turned = self.poller().wait_for_unhealthy(
-                    lambda: host.run(app.state(config, role, old_version), warn=True).stdout,
-                    pause=role.healthcheck.traefik_notice_delay,
-                )
-                if not turned:
-                    self.say(f"{old} never turned unhealthy after its cord was cut; stopping it")
-        self.retiring = True
-        host.run(app.stop(config, role, old_version), warn=True)
-        self.say(f"Stopped {old}")
-        if role.asset_path:
-            host.run(assets.clean_up(config, role, self.version))
-
-    def poller(self) -> Poller:
-        return Poller(
-            max_attempts=self.role.healthcheck.max_attempts,
-            sleep=self.k.sleep,
-            report=self.say,
+        stop = chain(
+            app.stop(config, role, old_version),
+            assets.clean_up(config, role, self.version) if role.asset_path else None,
         )
+        if not role.uses_cord:
+            self.retiring = True
+            host.run(stop, warn=True)
+            self.say(f"Stopped {old}")
+            return
+        self.pause_until(self.cut_at())
+        self.retiring = True
+        # One command: cut, wait for unhealthy, the notice pause and the stop, on the server.
+        notice = float(role.healthcheck.traefik_notice_delay)
+        command = health_commands.cut_cord_and_wait(
+            role, old, budget=health.budget(role, config.sshkit.command_timeout),
+            poll=health.POLL, notice=notice, then=stop,
+        )  # fmt: skip
+        ended = health.cut_and_wait_for_unhealthy(host, role, command, report=self.say)
+        if ended == "unhealthy":
+            self.say(f"{old} turned unhealthy; stopped it {notice:g}s later")
+        elif ended == "timeout":
+            self.say(f"{old} never turned unhealthy after its cord was cut; stopped it")
+        else:
+            self.say(f"Stopped {old}")
+
+    def cut_at(self) -> float:
+        """When to cut the old cord: ``traefik_route_delay`` after the new container turned
+        healthy, less the shortest time docker takes to call the old one unhealthy."""
+        check = self.role.healthcheck
+        retries = health_retries(self.role)
+        earliest_unhealthy = max(retries - 1, 0) * check.interval_seconds
+        lead = max(float(check.traefik_route_delay) - earliest_unhealthy, 0.0)
+        return (self.healthy_at if self.healthy_at is not None else monotonic()) + lead
+
+    def pause_until(self, moment: float) -> None:
+        """Sleep until the monotonic ``moment`` (not at all when it has passed)."""
+        remaining = moment - monotonic()
+        if remaining > 0:
+            self.say(f"Cutting the old container's cord in {remaining:.1f}s")
+            self.k.sleep(remaining)
 
     def say(self, message: str) -> None:
         self.k.output.host(self.host.name, message)

@@ -6,7 +6,7 @@ import fnmatch
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kamal_tasks.commands import builder, registry
+from kamal_tasks.commands import builder, registry, steps
 from kamal_tasks.commands.base import docker
 
 if TYPE_CHECKING:
@@ -80,8 +80,7 @@ def pull(k: KamalContext) -> None:
     config = k.config
 
     def pull_on(host: Host) -> None:
-        host.run(builder.pull(config))
-        host.run(builder.validate_image(config))
+        host.run(steps.pull_and_check(config))
         k.output.host(host.name, f"Pulled {config.absolute_image}")
 
     with lock.held(k, f"Pulling {config.version}"):

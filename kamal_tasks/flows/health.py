@@ -1,20 +1,34 @@
-"""Waiting for a container to turn healthy (or, for the cord, unhealthy)."""
+"""Waiting for a container to turn healthy (or, for the cord, unhealthy), on the server.
+
+Each wait is one remote command (``commands.health``) watching the container every
+``POLL`` seconds, so a change is seen within a fraction of a second instead of after Kamal's
+1 s, 2 s, 3 s ... back-off, within the same total budget. Its ``status:`` lines are relayed
+once it returns; a crash (exit, restart) ends the wait at once, with the container's logs.
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from kamal_tasks.commands import health
 from kamal_tasks.errors import KamalError
+from kamal_tasks.runner import CommandFailed
 
-#: States after which a container will never turn healthy by itself.
-DEAD_STATES = frozenset({"exited", "dead", "removing", ""})
+if TYPE_CHECKING:
+    from kamal_tasks.configuration import Role
+    from kamal_tasks.runner import Host
+
+#: Seconds between two looks at the container.
+POLL = 0.25
+#: Seconds left to the command timeout when the budget would reach it.
+TIMEOUT_MARGIN = 5
 
 
 @dataclass
 class ContainerUnhealthy(KamalError):
-    """A new container did not become healthy (or ready) in time."""
+    """A new container did not become healthy (or ready) in time, or crashed."""
 
     host: str
     container: str
@@ -26,53 +40,64 @@ class ContainerUnhealthy(KamalError):
         return f"{message}\n{self.details}".rstrip()
 
 
-@dataclass
-class Poller:
-    """Polls a status with Kamal's back-off: wait 1 s, 2 s, ... up to ``max_attempts`` times."""
-
-    max_attempts: int
-    sleep: Callable[[float], None] = time.sleep
-    report: Callable[[str], None] = lambda message: None
-
-    def wait_for_healthy(
-        self, status: Callable[[], str], *, readiness_delay: float, host: str, container: str
-    ) -> None:
-        """Return once healthy (or running, plus ``readiness_delay``, without a health check).
-
-        ``status`` answers ``"<state> [<health>]"`` (e.g. ``running starting``). A container
-        that has exited fails at once instead of sitting out the back-off.
-        """
-        for attempt in range(1, self.max_attempts + 2):
-            state, health = parse_status(status())
-            if health == "healthy" or (state == "running" and not health):
-                if not health:
-                    self.sleep(readiness_delay)
-                self.report("Container is healthy!")
-                return
-            shown = health or state
-            if state in DEAD_STATES or attempt > self.max_attempts:
-                raise ContainerUnhealthy(host, container, state if state in DEAD_STATES else shown)
-            self.report(
-                f"container not ready ({shown}), retrying in {attempt}s "
-                f"(attempt {attempt}/{self.max_attempts})..."
-            )
-            self.sleep(attempt)
-
-    def wait_for_unhealthy(self, status: Callable[[], str], *, pause: float) -> bool:
-        """Wait until unhealthy or stopped (then ``pause``); False if it never turned."""
-        for attempt in range(1, self.max_attempts + 2):
-            state, health = parse_status(status())
-            if health == "unhealthy" or state in DEAD_STATES:
-                self.sleep(pause)
-                return True
-            if attempt > self.max_attempts:
-                return False
-            self.report(f"container not unhealthy ({health or state}), retrying in {attempt}s...")
-            self.sleep(attempt)
-        return False
+def budget(role: Role, command_timeout: float | None = None) -> float:
+    """Kamal's total wait for ``max_attempts``, kept under the command timeout."""
+    seconds = float(health.kamal_budget(role.healthcheck.max_attempts))
+    if command_timeout:
+        seconds = max(1.0, min(seconds, command_timeout - TIMEOUT_MARGIN))
+    return seconds
 
 
-def parse_status(text: str) -> tuple[str, str]:
-    """``"running healthy"`` -> ``("running", "healthy")``; without a health check, no health."""
-    state, _, health = text.strip().partition(" ")
-    return state, health.strip()
+def relay(output: str, report: Callable[[str], None]) -> list[str]:
+    """Report the ``status:`` lines; return the lines after them."""
+    lines = output.splitlines()
+    rest = 0
+    for index, line in enumerate(lines):
+        if line.startswith("status: "):
+            report(f"{line.removeprefix('status: ')}")
+            rest = index + 1
+        else:
+            break
+    return lines[rest:]
+
+
+def wait_for_healthy(
+    host: Host, role: Role, container: str, *, ready_after: float, report: Callable[[str], None],
+    command_timeout: float | None = None,
+) -> None:  # fmt: skip
+    """Wait on ``host`` until ``container`` is healthy (or ready); ``ContainerUnhealthy``
+    with its logs and health state when it crashes or the budget runs out."""
+    command = health.wait_for_healthy(
+        container,
+        budget=budget(role, command_timeout) + ready_after,
+        ready_after=ready_after,
+        poll=POLL,
+        log_lines=role.healthcheck.log_lines,
+    )
+    result = host.run(command, warn=True)
+    rest = relay(result.stdout, report)
+    if result.ok:
+        report("Container is healthy!")
+        return
+    verdict = rest[0] if rest else f"exit {result.exited}"
+    details = "\n".join(rest[1:]).strip()
+    details = details.replace("logs:", f"Logs of {container}:", 1).replace("health:", "Health:", 1)
+    if result.stderr.strip():
+        details = f"{details}\n{result.stderr.strip()}".strip()
+    raise ContainerUnhealthy(host.name, container, verdict, details=details)
+
+
+def cut_and_wait_for_unhealthy(
+    host: Host, role: Role, command: str, *, report: Callable[[str], None]
+) -> str:
+    """Run the cut-and-wait ``command``: ``"unhealthy"``, ``"no-cord"`` or ``"timeout"``
+    (the verdict line; what a chained stop prints after it is ignored)."""
+    result = host.run(command, warn=True)
+    for line in relay(result.stdout, report):
+        if line in ("unhealthy", "no-cord"):
+            return line
+        if line.startswith("timeout"):
+            return "timeout"
+    if not result.ok:  # the cut itself failed
+        raise CommandFailed(result)
+    return "unhealthy"

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from kamal_tasks.commands import lock as lock_commands
+from kamal_tasks.commands import steps
 from kamal_tasks.errors import KamalError, LockHeld
 
 if TYPE_CHECKING:
@@ -22,8 +23,8 @@ def acquire(k: KamalContext, message: str) -> None:
     )
 
     def take(host: Host) -> bool:
-        host.run(lock_commands.ensure_locks_directory(config))
-        return host.run(lock_commands.acquire(config, details), warn=True).ok
+        # One round trip: the locks directory, then the lock itself.
+        return host.run(steps.take_lock(config, details), warn=True).ok
 
     if not k.runner.on([config.primary_host], take)[config.primary_host]:
         raise LockHeld(status(k) or "")

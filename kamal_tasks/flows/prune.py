@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kamal_tasks.commands import prune as prune_commands
+from kamal_tasks.commands import steps
 from kamal_tasks.flows import lock
 
 if TYPE_CHECKING:
@@ -28,8 +29,10 @@ def images(k: KamalContext) -> None:
 
 
 def everything(k: KamalContext, retain: int | None = None) -> None:
-    """Prune containers, then images."""
+    """Prune containers, then images: one remote command per host (each part runs whatever
+    the previous one did, as separate commands would)."""
+    config = k.config
+    keep = int(retain) if retain is not None else config.retain_containers
     k.output.info("Pruning old containers and images...")
     with lock.held(k, "Pruning"):
-        containers(k, retain)
-        images(k)
+        k.runner.run(config.hosts, steps.prune_all(config, keep))

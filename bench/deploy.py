@@ -1,0 +1,285 @@
+"""Deploy benchmark on the sandbox: prints figures, asserts nothing.
+
+    flock /tmp/kamal-sandbox.lock python bench/deploy.py scenario --runs 6
+    flock /tmp/kamal-sandbox.lock python bench/deploy.py scaling --runs 4
+    flock /tmp/kamal-sandbox.lock python bench/deploy.py crashloop --runs 3
+
+``scenario``: web on h1 and h2, workers on h3 (the issue's three-server scenario);
+``deploy --skip-push`` alternating two versions (both built and pulled beforehand).
+``scaling``: web on 1 server, then on 6 (the sandbox grows to 6 servers and is put back to 3).
+
+Per run: the wall time and the CPU time of the ``python -m kamal_tasks`` process; from the
+primary server's ``docker events``: create -> healthy of the new web container, kill -> die
+of the old one, and the two safety margins (new healthy -> old unhealthy, old unhealthy ->
+old killed); a no-op ``docker pull`` of the same image timed on the server; the remote
+commands and SSH connections per host, counted in each server's sshd log (sshd restarted
+for the benchmark with ``LogLevel VERBOSE`` and ``-E``: one ``Starting session: command``
+line per remote command, one ``Accepted publickey`` per connection). Overhead is the wall
+time less the configured pauses (``traefik_route_delay`` + ``traefik_notice_delay``) and
+the servers' work (pull + create->healthy + kill->die).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from integration.harness import Sandbox  # noqa: E402
+from integration.project import Project, checked_exec, make_project  # noqa: E402
+
+SSHD_LOG = "/var/log/sshd-bench.log"
+WORKER_CMD = "sh -c 'trap \"exit 0\" TERM; while :; do sleep 1 & wait $!; done'"
+PAUSES = 5.0 + 5.0  # traefik_route_delay + traefik_notice_delay, the defaults
+
+
+@dataclass
+class Run:
+    wall: float
+    cpu: float
+    healthy: float = 0.0  # create -> healthy of the new web container (primary)
+    stop: float = 0.0  # kill -> die of the old web container (primary)
+    pull: float = 0.0  # a no-op docker pull, timed on the primary
+    margin_new: float = 0.0  # new healthy -> old unhealthy
+    margin_old: float = 0.0  # old unhealthy -> old killed
+    commands: dict[str, int] = field(default_factory=dict)
+    connections: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def overhead(self) -> float:
+        return self.wall - PAUSES - self.pull - self.healthy - self.stop
+
+
+def verbose_sshd(sandbox: Sandbox, on: bool) -> None:
+    """Restart every server's sshd logging at VERBOSE to ``SSHD_LOG`` (or as the harness
+    runs it)."""
+    for host in sandbox.hosts:
+        start = (
+            f"mkdir -p /run/sshd && /usr/sbin/sshd -o LogLevel=VERBOSE -E {SSHD_LOG}"
+            if on
+            else "sandbox-sshd start"
+        )
+        checked_exec(sandbox, host, f"sandbox-sshd stop; {start}")
+    sandbox.wait_until_ready()
+
+
+def sshd_counts(sandbox: Sandbox) -> tuple[dict[str, int], dict[str, int]]:
+    """Remote commands and connections per host since the logs were last emptied."""
+    commands, connections = {}, {}
+    for host in sandbox.hosts:
+        log = checked_exec(sandbox, host, f"cat {SSHD_LOG} 2>/dev/null; : > {SSHD_LOG}")
+        commands[host] = log.count("Starting session: command")
+        connections[host] = log.count("Accepted publickey")
+    return commands, connections
+
+
+def events(sandbox: Sandbox, host: str, since: str, until: str, service: str) -> list[tuple]:
+    output = checked_exec(
+        sandbox,
+        host,
+        f"docker events --since {since} --until {until} --filter label=service={service} "
+        "--filter label=role=web --filter event=create --filter event=health_status "
+        "--filter event=kill --filter event=die "
+        "--format '{{.TimeNano}} {{.Actor.Attributes.name}} {{.Action}}'",
+    )
+    found = []
+    for line in output.splitlines():
+        nanos, name, action = line.split(" ", 2)
+        found.append((int(nanos) / 1e9, name, action))
+    return found
+
+
+def first(found: list[tuple], name: str, *actions: str) -> float | None:
+    times = [at for at, who, action in found if who == name and action in actions]
+    return times[0] if times else None
+
+
+def deploy(project: Project, version: str, old: str) -> Run:
+    sandbox, service = project.sandbox, project.service
+    primary = sandbox.hosts[0]
+    sshd_counts(sandbox)  # empty the logs
+    since = checked_exec(sandbox, primary, "date +%s.%N").strip()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    result = project.kamal("deploy", "--skip-push", version=version, check=False)
+    wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode != 0:
+        raise SystemExit(f"deploy {version} failed:\n{result.stderr[-3000:]}")
+    until = checked_exec(sandbox, primary, "date +%s.%N").strip()
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    run = Run(wall, cpu)
+    run.commands, run.connections = sshd_counts(sandbox)
+    found = events(sandbox, primary, since, until, service)
+    new, gone = f"{service}-web-{version}", f"{service}-web-{old}"
+    created = first(found, new, "create")
+    healthy = first(found, new, "health_status: healthy")
+    unhealthy = first(found, gone, "health_status: unhealthy")
+    killed = first(found, gone, "kill")
+    died = first(found, gone, "die")
+    if None in (created, healthy, unhealthy, killed, died):
+        raise SystemExit(f"missing events for {new}/{gone}: {found}")
+    run.healthy, run.stop = healthy - created, died - killed
+    run.margin_new, run.margin_old = unhealthy - healthy, killed - unhealthy
+    image = f"{sandbox.registry}/{service}:{version}"
+    timed = checked_exec(
+        sandbox, primary, f"s=$(date +%s%N); docker pull -q {image} >/dev/null; "
+        "echo $(( $(date +%s%N) - s ))",
+    )  # fmt: skip
+    run.pull = int(timed.strip()) / 1e9
+    return run
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def report(title: str, runs: list[Run], hosts: dict[str, str]) -> None:
+    print(f"\n== {title}: median of {len(runs)} deploys ==")
+    rows = [
+        ("wall time", [r.wall for r in runs]),
+        ("  configured pauses", [PAUSES for _ in runs]),
+        ("  pull (no-op, on the server)", [r.pull for r in runs]),
+        ("  create -> healthy", [r.healthy for r in runs]),
+        ("  kill -> die (old)", [r.stop for r in runs]),
+        ("  overhead (the rest)", [r.overhead for r in runs]),
+        ("margin new healthy -> old unhealthy", [r.margin_new for r in runs]),
+        ("margin old unhealthy -> old killed", [r.margin_old for r in runs]),
+        ("CPU time of the tool", [r.cpu for r in runs]),
+    ]
+    for label, values in rows:
+        low, high = min(values), max(values)
+        print(f"{label:38s} {median(values):6.2f} s   (min {low:.2f}, max {high:.2f})")
+    for host, role in hosts.items():
+        commands = [r.commands[host] for r in runs]
+        connections = [r.connections[host] for r in runs]
+        print(
+            f"{role:10s} {host:15s} remote commands {median(commands):5.1f} "
+            f"(min {min(commands)}, max {max(commands)}), "
+            f"SSH connections {median(connections):.0f}"
+        )
+
+
+def prepare(sandbox: Sandbox, root: Path, service: str, servers: object) -> Project:
+    project = make_project(root, sandbox, service, servers)
+    project.kamal("setup", version="b1")
+    project.kamal("build.deliver", version="b2")
+    return project
+
+
+def runs_of(project: Project, count: int) -> list[Run]:
+    results = []
+    versions = ["b2", "b1"]
+    for index in range(count):
+        version, old = versions[index % 2], versions[(index + 1) % 2]
+        results.append(deploy(project, version, old))
+        print(f"  run {index + 1}: {results[-1].wall:.2f} s", file=sys.stderr, flush=True)
+    return results
+
+
+def load() -> str:
+    with open("/proc/loadavg") as handle:
+        return " ".join(handle.read().split()[:3])
+
+
+def scenario(count: int) -> None:
+    sandbox = Sandbox(servers=3)
+    sandbox.up()
+    sandbox.reset_servers()
+    h1, h2, h3 = sandbox.hosts
+    servers = {"web": [h1, h2], "workers": {"hosts": [h3], "cmd": WORKER_CMD}}
+    with tempfile.TemporaryDirectory() as tmp:
+        project = prepare(sandbox, Path(tmp), "benchthree", servers)
+        verbose_sshd(sandbox, True)
+        try:
+            print(f"load average before: {load()}")
+            results = runs_of(project, count)
+            print(f"load average after: {load()}")
+        finally:
+            verbose_sshd(sandbox, False)
+            sandbox.reset_servers()
+    report(
+        "3 servers (web, web, workers)", results, {h1: "web (primary)", h2: "web", h3: "workers"}
+    )
+
+
+def scaling(count: int) -> None:
+    medians = {}
+    for size in (1, 6):
+        sandbox = Sandbox(servers=6)
+        sandbox.up()
+        sandbox.reset_servers()
+        hosts = sandbox.hosts[:size]
+        with tempfile.TemporaryDirectory() as tmp:
+            project = prepare(sandbox, Path(tmp), f"benchscale{size}", {"web": hosts})
+            verbose_sshd(sandbox, True)
+            try:
+                print(f"load average before ({size}): {load()}")
+                results = runs_of(project, count)
+            finally:
+                verbose_sshd(sandbox, False)
+                sandbox.reset_servers()
+        report(f"web on {size} server(s)", results, {host: "web" for host in hosts})
+        medians[size] = median([r.wall for r in results])
+    print(f"\n6 servers / 1 server wall time: {medians[6] / medians[1]:.2f}x")
+    Sandbox(servers=3).up()  # back to the 3 servers the integration suite expects
+
+
+def crashloop(count: int) -> None:
+    """A crash-looping v2 (``integration/apps/crashloop``) on web h1: how long after its first
+    exit the deploy has failed (this machine's clock; the servers share it)."""
+    app = REPO / "integration" / "apps" / "crashloop"
+    sandbox = Sandbox(servers=3)
+    sandbox.up()
+    sandbox.reset_servers()
+    h1 = sandbox.hosts[0]
+    delays, walls = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        project = make_project(Path(tmp), sandbox, "benchcrash", [h1])
+        try:
+            project.kamal("setup", version="c1")
+            project.config["builder"] = {
+                "multiarch": False, "context": str(app), "dockerfile": str(app / "Dockerfile"),
+            }  # fmt: skip
+            project.write()
+            project.kamal("build.deliver", version="c2")
+            for _ in range(count):
+                since = checked_exec(sandbox, h1, "date +%s.%N").strip()
+                started = time.monotonic()
+                result = project.kamal("deploy", "--skip-push", version="c2", check=False)
+                ended, walls = time.time(), [*walls, time.monotonic() - started]
+                assert result.returncode == 1 and "crashed:" in result.stderr, result.stderr
+                dies = checked_exec(
+                    sandbox, h1,
+                    f"docker events --since {since} --until {ended:.3f} --filter event=die "
+                    "--filter container=benchcrash-web-c2 --format '{{.TimeNano}}'",
+                )  # fmt: skip
+                delays.append(ended - int(dies.split()[0]) / 1e9)
+                checked_exec(sandbox, h1, "docker rm -f benchcrash-web-c2 >/dev/null 2>&1 || :")
+        finally:
+            sandbox.reset_servers()
+    print(f"\n== crash-looping image: median of {count} ==")
+    print(f"reported after its first exit   {median(delays):6.2f} s (max {max(delays):.2f})")
+    print(f"deploy wall time until failed   {median(walls):6.2f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("what", choices=["scenario", "scaling", "crashloop"])
+    parser.add_argument("--runs", type=int, default=6)
+    args = parser.parse_args()
+    os.environ.setdefault("PYTHONPATH", str(REPO))
+    {"scenario": scenario, "scaling": scaling, "crashloop": crashloop}[args.what](args.runs)
+
+
+if __name__ == "__main__":
+    main()
