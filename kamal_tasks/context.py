@@ -9,12 +9,11 @@ import os
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kamal_tasks.errors import KamalError
+from kamal_tasks.errors import FlagAsValue, KamalError, LoadingFailed
 from kamal_tasks.options import COMMON_OPTIONS, SHORT_FLAGS, TASK_SHORT_FLAGS, Options
 from kamal_tasks.output import CLOSED_PIPE_EXIT, NORMAL, QUIET, VERBOSE, Output, OutputClosed
 from kamal_tasks.runner import Interrupted, StopRequest, exit_code, stop_on_signals
@@ -22,28 +21,6 @@ from kamal_tasks.runner import Interrupted, StopRequest, exit_code, stop_on_sign
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Config
     from kamal_tasks.runner import Runner
-
-
-@dataclass
-class LoadingFailed(KamalError):
-    """Loading the configuration raised an exception we did not expect: a bug of ours.
-
-    Bad input is reported by the loader, the schema and the env parser with messages of their
-    own; whatever gets past them is a bug, shown in one line that says so and how to see the
-    traceback (``-v`` re-raises it).
-    """
-
-    config_file: str
-    error: Exception
-
-    def __str__(self) -> str:
-        name = type(self.error).__name__
-        if isinstance(self.error, OSError):  # this machine's problem, not a bug
-            return f"Loading {self.config_file} failed: {name}: {self.error}"
-        return (
-            f"Loading {self.config_file} failed unexpectedly ({name}: {self.error}); this is a "
-            "bug in kamal-tasks: please report it (run with -v for the traceback)"
-        )
 
 
 class KamalContext:
@@ -420,21 +397,6 @@ def interrupted_message(k: KamalContext) -> str:
 #: What the later positionals get when an earlier one took a flag-like value.
 FLAG_LIKE = "\0flag-like"
 HELP_FLAGS = ("--help", "-h")
-
-
-@dataclass
-class FlagAsValue(KamalError):
-    """A positional argument got a value that looks like a flag (a typo'd or unknown one)."""
-
-    task: str
-    argument: str
-    value: str
-
-    def __str__(self) -> str:
-        return (
-            f"{self.task}: {self.argument.upper()} may not start with '-' (got {self.value!r}); "
-            f"see `inv --help {self.task}` for its flags"
-        )
 
 
 def _help_or_refuse(task: Any, name: str, positional: list[str], kwargs: dict[str, Any]) -> bool:

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any
 
-from kamal_tasks.errors import KamalError
+from kamal_tasks.errors import InvalidSetting
 
 #: name -> (default, help). Settings may also come from Invoke config under ``kamal``
 #: (``invoke.yaml`` or ``INVOKE_KAMAL_<NAME>``); flags win.
@@ -58,18 +58,6 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "env_command_timeout": (60.0, "Seconds each $(command) in a .env file may run"),
     "hook_timeout": (600.0, "Seconds a hook may run"),
 }
-
-
-@dataclass
-class InvalidSetting(KamalError):
-    """An Invoke setting ``kamal.<name>`` with a value we cannot use."""
-
-    name: str
-    value: Any
-    expected: str
-
-    def __str__(self) -> str:
-        return f"kamal.{self.name}: {self.expected}, got {self.value!r}"
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from kamal_tasks.errors import HostFailure, HostsFailed, KamalError
+from kamal_tasks.errors import CommandFailed, HostFailure, HostsFailed, Interrupted, KamalError
 from kamal_tasks.output import Output
 
 T = TypeVar("T")
@@ -53,28 +53,6 @@ class Result:
     def output(self) -> str:
         """Standard output and error together."""
         return self.stdout + self.stderr
-
-
-@dataclass
-class CommandFailed(KamalError):
-    """A command exited non-zero where failure was not allowed."""
-
-    result: Result
-
-    def __str__(self) -> str:
-        tail = "\n".join(self.result.output.rstrip().splitlines()[-10:])
-        header = f"[{self.result.host}] `{self.result.command}` exited {self.result.exited}"
-        return f"{header}\n{tail}".rstrip()
-
-
-@dataclass
-class Interrupted(KamalError):
-    """A signal asked the task to stop: raised at the next command boundary."""
-
-    signal_name: str
-
-    def __str__(self) -> str:
-        return f"Interrupted by {self.signal_name}: no new command was started"
 
 
 #: The signals that stop a task, and the exit code each ends it with (128 + number).

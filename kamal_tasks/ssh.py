@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from invoke.exceptions import CommandTimedOut as InvokeTimedOut
 
-from kamal_tasks.errors import KamalError
+from kamal_tasks.errors import CommandTimedOut, ConnectFailed, ConnectionLost, KamalError
 from kamal_tasks.output import QUIET, Output
 from kamal_tasks.runner import CommandFailed, Host, Result, Runner
 
@@ -28,45 +28,6 @@ KEEPALIVE_SECONDS = 30
 AUTH_TIMEOUT_SECONDS = 30
 LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
               "warning": logging.WARNING, "error": logging.ERROR}  # fmt: skip
-
-
-@dataclass
-class ConnectionLost(KamalError):
-    """The SSH connection dropped before a command reported its exit status."""
-
-    host: str
-    command: str
-
-    def __str__(self) -> str:
-        return f"lost the connection to {self.host} while running `{self.command}`"
-
-
-@dataclass
-class CommandTimedOut(KamalError):
-    """A remote command ran longer than ``sshkit.command_timeout``."""
-
-    host: str
-    command: str
-    seconds: float
-
-    def __str__(self) -> str:
-        return (
-            f"`{self.command}` on {self.host} did not finish within {self.seconds:g} s"
-            " (sshkit/command_timeout)"
-        )
-
-
-@dataclass
-class ConnectFailed(KamalError):
-    """Opening an SSH connection failed; ``reason`` says how, in a few words."""
-
-    host: str
-    reason: str
-    jump: str | None = None
-
-    def __str__(self) -> str:
-        via = f" through jump host {self.jump}" if self.jump else ""
-        return f"cannot connect to {self.host}{via}: {self.reason}"
 
 
 class SshHost(Host):

@@ -335,8 +335,8 @@ def test_failure_report_commands():
     assert app.health_log("app-web-999") == (
         "docker inspect --format '{{json .State.Health}}' app-web-999"
     )
-    assert app.container_logs("app-web-999") == "docker logs app-web-999 --tail 50 2>&1"
-    assert app.container_logs("app-web-999", 10) == "docker logs app-web-999 --tail 10 2>&1"
+    assert app.last_output("app-web-999") == "docker logs app-web-999 --tail 50 2>&1"
+    assert app.last_output("app-web-999", 10) == "docker logs app-web-999 --tail 10 2>&1"
 
 
 def test_logs(config):

@@ -245,7 +245,7 @@ def health_log(container_name: str) -> str:
     return docker("inspect", "--format", HEALTH_LOG_FORMAT, container_name)
 
 
-def container_logs(container_name: str, lines: int = 50) -> str:
+def last_output(container_name: str, lines: int = 50) -> str:
     """The last ``lines`` of the container's output, stderr included (for failure reports)."""
     return docker("logs", container_name, "--tail", lines, Raw("2>&1"))
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from kamal_tasks.configuration.accessory import Accessory
-from kamal_tasks.configuration.env import Env, tag_envs, text
+from kamal_tasks.configuration.env import Env, tag_envs
 from kamal_tasks.configuration.loader import load_raw
 from kamal_tasks.configuration.role import Role, merge_hosts, role_specs
 from kamal_tasks.configuration.sections import (
@@ -27,22 +26,12 @@ from kamal_tasks.configuration.sections import (
     Sshkit,
     Traefik,
 )
-from kamal_tasks.errors import KamalError, NoMatch
+from kamal_tasks.errors import KamalError, NoMatch, UnknownAccessory
+from kamal_tasks.scalars import text
 
 __all__ = ["Config", "Role", "Accessory", "Env", "UnknownAccessory"]
 
 REDACTED = "[REDACTED]"
-
-
-@dataclass
-class UnknownAccessory(KamalError):
-    """An accessory name that the configuration does not define."""
-
-    name: str
-    options: list[str]
-
-    def __str__(self) -> str:
-        return f"No accessory by the name of '{self.name}' (options: {' and '.join(self.options)})"
 
 
 class Config:

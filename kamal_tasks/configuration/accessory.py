@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kamal_tasks.configuration.env import Env, text
+from kamal_tasks.configuration.env import Env
+from kamal_tasks.scalars import text
 
 
 @dataclass(frozen=True)

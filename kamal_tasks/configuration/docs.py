@@ -10,6 +10,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from kamal_tasks.errors import UnknownSection
+
 #: The documented sections, the root configuration first.
 SECTIONS: tuple[str, ...] = (
     "configuration",
@@ -29,22 +31,10 @@ SECTIONS: tuple[str, ...] = (
 )
 
 
-class UnknownSection(KeyError):
-    """No documented section has this name."""
-
-    def __init__(self, name: str, sections: tuple[str, ...] = SECTIONS) -> None:
-        super().__init__(name)
-        self.name = name
-        self.sections = sections
-
-    def __str__(self) -> str:
-        return f"Unknown section '{self.name}' (sections: {', '.join(self.sections)})"
-
-
 def example(section: str) -> str:
     """The documented example YAML of one section (raises ``UnknownSection``)."""
     if section not in SECTIONS:
-        raise UnknownSection(section)
+        raise UnknownSection(section, SECTIONS)
     docs = resources.files("kamal_tasks").joinpath("configuration", "docs")
     return docs.joinpath(f"{section}.yml").read_text(encoding="utf-8")
 

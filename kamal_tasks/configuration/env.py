@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kamal_tasks.errors import MissingSecret
+from kamal_tasks.scalars import text
 
 
 @dataclass(frozen=True)
@@ -41,19 +42,6 @@ class Env:
         if missing:
             raise MissingSecret(missing[0])
         return {key: values[key] for key in self.secret_keys}
-
-
-def text(value: Any) -> str:
-    """A scalar as the string YAML wrote (a number or boolean is accepted where Kamal expects a
-    string): ``True`` -> ``"true"``, ``8`` -> ``"8"``."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def optional_text(value: Any) -> str | None:
-    """``text(value)``, or None for None."""
-    return None if value is None else text(value)
 
 
 def tag_envs(raw_config: Mapping[str, Any]) -> dict[str, Env]:

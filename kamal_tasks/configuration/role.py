@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kamal_tasks.configuration.env import Env, optional_text
+from kamal_tasks.configuration.env import Env
 from kamal_tasks.configuration.sections import Healthcheck, Logging
+from kamal_tasks.scalars import optional_text
 
 
 @dataclass(frozen=True)

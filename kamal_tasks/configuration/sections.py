@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kamal_tasks.configuration.env import Env, optional_text, text
+from kamal_tasks.configuration.env import Env
 from kamal_tasks.errors import MissingSecret
+from kamal_tasks.scalars import optional_text, text
 
 
 def _section(raw: Mapping[str, Any], key: str) -> dict[str, Any]:

@@ -13,9 +13,9 @@ from typing import Any
 
 from voluptuous import Invalid
 
-from kamal_tasks.configuration.env import text
 from kamal_tasks.configuration.schemas import NAME_PATTERN, ROOT, errors_at, matches, shown_key
 from kamal_tasks.errors import ConfigurationError
+from kamal_tasks.scalars import text
 
 #: voluptuous's own messages, should any reach us, in our wording.
 VOLUPTUOUS_MESSAGES = {

@@ -236,7 +236,7 @@ class RoleBoot:
 
     def failure_details(self) -> str:
         """The new container's recent logs and health output, for the error report."""
-        logs = self.host.run(app.container_logs(self.container), warn=True).output
+        logs = self.host.run(app.last_output(self.container), warn=True).output
         health = self.host.run(app.health_log(self.container), warn=True).output
         return f"Logs of {self.container}:\n{logs.rstrip()}\nHealth: {health.strip()}"
 

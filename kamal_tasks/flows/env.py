@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kamal_tasks.commands import env_files
-from kamal_tasks.errors import KamalError
+from kamal_tasks.errors import EnvFilesMissing
 from kamal_tasks.flows import lock
 
 if TYPE_CHECKING:
@@ -92,17 +92,6 @@ def _delete(k: KamalContext) -> None:
         dict.fromkeys([*config.hosts, *(h for a in config.accessories.values() for h in a.hosts)])
     )
     k.runner.on(hosts, remove)
-
-
-@dataclass
-class EnvFilesMissing(KamalError):
-    """Role env files that a deploy needs are not on some hosts."""
-
-    missing: dict[str, list[str]]
-
-    def __str__(self) -> str:
-        lines = [f"  {host}: {', '.join(paths)}" for host, paths in self.missing.items()]
-        return "\n".join(["Env files are missing (run `inv env.push` first):", *lines])
 
 
 def check_present(k: KamalContext) -> None:

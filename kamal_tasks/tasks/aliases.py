@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kamal_tasks.errors import KamalError
+from kamal_tasks.errors import AliasError
 
 if TYPE_CHECKING:
     from invoke import Collection
@@ -24,16 +24,6 @@ if TYPE_CHECKING:
 
 NAME_PATTERN = r"^[a-z0-9_-]+$"
 _builtin: set[str] = set()
-
-
-@dataclass
-class AliasError(KamalError):
-    """An alias's command line does not start with a built-in task."""
-
-    command: str
-
-    def __str__(self) -> str:
-        return f"`{self.command}` should start with a task (e.g. app.exec, or Kamal's app exec)"
 
 
 def builtin_task_names() -> set[str]:
