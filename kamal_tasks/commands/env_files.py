@@ -29,12 +29,12 @@ def content(secrets: Mapping[str, str]) -> str:
 
 def role_env_file(config: Config, role: Role) -> str:
     """``.kamal/env/roles/<service>-<role>[-<dest>].env``."""
-    return config.env_path(role.env_file)
+    return config.run_path(role.env_file)
 
 
 def accessory_env_file(config: Config, accessory: Accessory) -> str:
     """``.kamal/env/accessories/<accessory service>.env``."""
-    return config.env_path(accessory.env_file)
+    return config.run_path(accessory.env_file)
 
 
 def traefik_env_file(config: Config) -> str:

@@ -12,28 +12,28 @@ from kamal_tasks.scalars import optional_text
 
 
 @dataclass(frozen=True)
-class Host:
+class TaggedHost:
     """A host name or address and the tags given to it in ``servers``."""
 
     name: str
     tags: tuple[str, ...] = ()
 
 
-def parse_host(entry: Any) -> Host:
+def parse_host(entry: Any) -> TaggedHost:
     """``"1.1.1.1"``, ``{"1.1.1.2": "tag1"}`` or ``{"1.1.1.3": ["tag1", "tag2"]}``."""
     if isinstance(entry, Mapping):
         ((name, tags),) = entry.items()
-        return Host(str(name), (tags,) if isinstance(tags, str) else tuple(tags or ()))
-    return Host(str(entry))
+        return TaggedHost(str(name), (tags,) if isinstance(tags, str) else tuple(tags or ()))
+    return TaggedHost(str(entry))
 
 
-def merge_hosts(entries: list[Any]) -> list[Host]:
+def merge_hosts(entries: list[Any]) -> list[TaggedHost]:
     """Parse host entries; a host listed twice keeps one place and gathers all its tags."""
     merged: dict[str, list[str]] = {}
     for host in map(parse_host, entries):
         tags = merged.setdefault(host.name, [])
         tags.extend(tag for tag in host.tags if tag not in tags)
-    return [Host(name, tuple(tags)) for name, tags in merged.items()]
+    return [TaggedHost(name, tuple(tags)) for name, tags in merged.items()]
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Role:
     name: str
     service: str
     destination: str | None
-    hosts: list[Host]
+    hosts: list[TaggedHost]
     primary: bool
     specialized: dict[str, Any] = field(default_factory=dict)
     root_env: Env = field(default_factory=Env)

@@ -44,7 +44,7 @@ def planned_files(k: KamalContext) -> dict[str, list[EnvFile]]:
             add(host, env_files.role_env_file(config, role), role.env(host))
     for host in config.traefik_hosts:
         add(host, env_files.traefik_env_file(config), config.traefik.env)
-    if not (config.role_filter or config.host_filter or config.primary_only):
+    if not config.selection.narrowed:
         for accessory in config.accessories.values():
             for host in accessory.hosts:
                 add(host, env_files.accessory_env_file(config, accessory), accessory.env)
