@@ -16,7 +16,7 @@ import pytest
 from invoke.exceptions import Exit
 
 from kamal_tasks.commands import app
-from kamal_tasks.context import KamalContext, run_body
+from kamal_tasks.context import KamalContext
 from kamal_tasks.dry_run import DryRunner
 from kamal_tasks.flows import deploy as flows
 from kamal_tasks.flows import env, lock
@@ -29,6 +29,7 @@ from kamal_tasks.runner import (
     exit_code,
     stop_on_signals,
 )
+from kamal_tasks.task import run_body
 from tests.test_flows_deploy import ENSURE_LOCKS, HOSTS, PRIMARY, PULL, RELEASE, make_k
 
 ACQUIRE = "mkdir .kamal/locks/app && echo "

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from kamal_tasks.context import KamalContext, kamal_task
+from kamal_tasks.context import KamalContext
+from kamal_tasks.task import kamal_task
 from kamal_tasks.tasks.main import LOGS_HELP, YES_HELP
 
 NAME_HELP = {"name": "Accessory name, or all"}

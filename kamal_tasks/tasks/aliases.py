@@ -83,7 +83,7 @@ def add_to(collection: Collection, config_file: Path) -> None:
 
 def alias_task(name: str, command: str) -> Any:
     """A task called ``name`` running ``command`` with the options it was given."""
-    from kamal_tasks.context import kamal_task
+    from kamal_tasks.task import kamal_task
 
     def body(k: KamalContext) -> None:
         run(k, command)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kamal_tasks.context import KamalContext, kamal_task
+from kamal_tasks.context import KamalContext
+from kamal_tasks.task import kamal_task
 from kamal_tasks.tasks.main import LOGS_HELP, show
 
 if TYPE_CHECKING:

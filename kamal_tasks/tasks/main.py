@@ -5,8 +5,9 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from kamal_tasks.context import KamalContext, kamal_task
+from kamal_tasks.context import KamalContext
 from kamal_tasks.errors import KamalError
+from kamal_tasks.task import kamal_task
 
 
 @kamal_task(help={"section": "Only this section", "output": "Write Markdown pages to this dir"})
