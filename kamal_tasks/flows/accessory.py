@@ -86,3 +86,11 @@ def remove(k: KamalContext, name: str) -> None:
             k.output.host(host.name, f"Removed {accessory.service}")
 
         k.runner.on(accessory.hosts, drop)
+
+
+def reboot(k: KamalContext, name: str) -> None:
+    """Stop and remove the accessory's container, then boot it again."""
+    for accessory in selected(k, name):
+        k.runner.run(accessory.hosts, accessory_commands.stop(accessory), warn=True)
+        k.runner.run(accessory.hosts, accessory_commands.remove_container(accessory), warn=True)
+    boot(k, name)

@@ -39,3 +39,23 @@ def reboot(k: KamalContext, *, rolling: bool = False) -> None:
         k.hook("pre-traefik-reboot", hosts=group)
         k.runner.on(group, replace)
         k.hook("post-traefik-reboot", hosts=group)
+
+
+def start(k: KamalContext) -> None:
+    """Start the Traefik container."""
+    k.runner.run(k.config.traefik_hosts, traefik_commands.start())
+
+
+def stop(k: KamalContext) -> None:
+    """Stop the Traefik container."""
+    k.runner.run(k.config.traefik_hosts, traefik_commands.stop(), warn=True)
+
+
+def remove(k: KamalContext) -> None:
+    """Stop Traefik, then remove its container and image (each step past failures)."""
+    for command in (
+        traefik_commands.stop(),
+        traefik_commands.remove_container(),
+        traefik_commands.remove_image(),
+    ):
+        k.runner.run(k.config.traefik_hosts, command, warn=True)

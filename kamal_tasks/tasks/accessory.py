@@ -20,13 +20,9 @@ def boot(k: KamalContext, name: str) -> None:
 @kamal_task(positional=["name"], help=NAME_HELP)
 def reboot(k: KamalContext, name: str) -> None:
     """Remove and boot an accessory again."""
-    from kamal_tasks.commands import accessory as commands
     from kamal_tasks.flows import accessory
 
-    for acc in accessory.selected(k, name):
-        k.runner.run(acc.hosts, commands.stop(acc), warn=True)
-        k.runner.run(acc.hosts, commands.remove_container(acc), warn=True)
-    accessory.boot(k, name)
+    accessory.reboot(k, name)
 
 
 @kamal_task(positional=["name"], help=NAME_HELP)

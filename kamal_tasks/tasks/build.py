@@ -33,22 +33,22 @@ def pull(k: KamalContext) -> None:
 @kamal_task
 def create(k: KamalContext) -> None:
     """Create the buildx builder."""
-    from kamal_tasks.commands import builder
+    from kamal_tasks.flows import builder
 
-    k.runner.local(builder.create(k.config))
+    builder.create(k)
 
 
 @kamal_task
 def remove(k: KamalContext) -> None:
     """Remove the buildx builder."""
-    from kamal_tasks.commands import builder
+    from kamal_tasks.flows import builder
 
-    k.runner.local(builder.remove(k.config))
+    builder.remove(k)
 
 
 @kamal_task
 def details(k: KamalContext) -> None:
     """Show the builder's details."""
-    from kamal_tasks.commands import builder
+    from kamal_tasks.flows import builder
 
-    k.output.result(k.runner.local(builder.info(k.config)).stdout)
+    builder.details(k)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from kamal_tasks.context import KamalContext
 from kamal_tasks.errors import KamalError
+from kamal_tasks.flows.sessions import show
 from kamal_tasks.task import kamal_task
 
 
@@ -154,10 +155,3 @@ def remove(k: KamalContext, yes: bool = False) -> None:
     question = "This will remove all containers and images. Are you sure?"
     confirm("remove", question, yes=yes or k.options.dry_run)
     removal.remove_everything(k)
-
-
-def show(k: KamalContext, hosts: list[str], command: str, title: str) -> None:
-    """Run a read-only command on ``hosts`` and print each host's answer under ``title``."""
-    results = k.runner.run(hosts, command)
-    for host, result in results.items():
-        k.output.result(f"{title} on {host}:\n{result.stdout.rstrip()}\n")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from kamal_tasks.context import KamalContext
+from kamal_tasks.flows.sessions import show
 from kamal_tasks.task import kamal_task
-from kamal_tasks.tasks.main import show
 
 
 @kamal_task(
