@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -16,3 +17,8 @@ def text(value: Any) -> str:
 def optional_text(value: Any) -> str | None:
     """``text(value)``, or None for None."""
     return None if value is None else text(value)
+
+
+def section_of(raw: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """The mapping at ``raw[key]`` (empty when absent or null)."""
+    return dict(raw.get(key) or {})

@@ -21,7 +21,8 @@ from kamal_tasks.runner import CommandFailed, Host, Result, Runner
 if TYPE_CHECKING:
     from fabric import Connection
 
-    from kamal_tasks.configuration.sections import Ssh, Sshkit
+    from kamal_tasks.configuration.ssh import Ssh
+    from kamal_tasks.configuration.sshkit import Sshkit
     from kamal_tasks.known_hosts import KnownHosts
 
 KEEPALIVE_SECONDS = 30

@@ -12,19 +12,17 @@ import yaml
 
 from kamal_tasks.configuration import Config, UnknownAccessory
 from kamal_tasks.configuration.accessory import Accessory
+from kamal_tasks.configuration.boot import Boot
+from kamal_tasks.configuration.builder import Builder
 from kamal_tasks.configuration.env import Env, tag_envs
+from kamal_tasks.configuration.healthcheck import Healthcheck
 from kamal_tasks.configuration.loader import deep_merge, destination_path, load_raw, read_yaml
+from kamal_tasks.configuration.logging import Logging
+from kamal_tasks.configuration.registry import Registry
 from kamal_tasks.configuration.role import TaggedHost, merge_hosts, parse_host, role_specs
-from kamal_tasks.configuration.sections import (
-    Boot,
-    Builder,
-    Healthcheck,
-    Logging,
-    Registry,
-    Ssh,
-    Sshkit,
-    Traefik,
-)
+from kamal_tasks.configuration.ssh import Ssh
+from kamal_tasks.configuration.sshkit import Sshkit
+from kamal_tasks.configuration.traefik import Traefik
 from kamal_tasks.configuration.version import app_version
 from kamal_tasks.errors import ConfigurationError, KamalError, MissingSecret, NoMatch
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from kamal_tasks.configuration.sections import Ssh, Sshkit
+from kamal_tasks.configuration.ssh import Ssh
+from kamal_tasks.configuration.sshkit import Sshkit
 from kamal_tasks.ssh import KEEPALIVE_SECONDS, ConnectionPool, connect_kwargs
 
 

@@ -22,7 +22,7 @@ from kamal_tasks.errors import BadCommandLine
 from kamal_tasks.scalars import text
 
 if TYPE_CHECKING:
-    from kamal_tasks.configuration.sections import Logging
+    from kamal_tasks.configuration.logging import Logging
 
 _DOUBLE_QUOTE_SPECIALS = re.compile(r'([\\"$`])')
 _SAFE_WORD = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")

@@ -12,20 +12,18 @@ from pathlib import Path
 from typing import Any
 
 from kamal_tasks.configuration.accessory import Accessory
+from kamal_tasks.configuration.boot import Boot
+from kamal_tasks.configuration.builder import Builder
 from kamal_tasks.configuration.env import Env, tag_envs
+from kamal_tasks.configuration.healthcheck import Healthcheck
 from kamal_tasks.configuration.loader import load_raw
+from kamal_tasks.configuration.logging import Logging
+from kamal_tasks.configuration.registry import Registry
 from kamal_tasks.configuration.role import Role, merge_hosts, role_specs
-from kamal_tasks.configuration.sections import (
-    Boot,
-    Builder,
-    Healthcheck,
-    Logging,
-    Registry,
-    Ssh,
-    Sshkit,
-    Traefik,
-)
 from kamal_tasks.configuration.selection import Selection, unique
+from kamal_tasks.configuration.ssh import Ssh
+from kamal_tasks.configuration.sshkit import Sshkit
+from kamal_tasks.configuration.traefik import Traefik
 from kamal_tasks.errors import KamalError, NoMatch, UnknownAccessory
 from kamal_tasks.scalars import text
 

@@ -1,6 +1,6 @@
 """The documented example configuration, one YAML file per section (``docs/<section>.yml``).
 
-The same files define what validation accepts (see ``schemas.py``), are printed by the
+The same files define what validation accepts (each section module's schema), are printed by the
 ``docs`` task and are turned into Markdown pages. Importing this module is cheap: no YAML
 or voluptuous.
 """

@@ -6,8 +6,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kamal_tasks.configuration.env import Env
-from kamal_tasks.configuration.sections import Healthcheck, Logging
+from kamal_tasks.configuration.env import NESTED_ENV, Env
+from kamal_tasks.configuration.healthcheck import HEALTHCHECK, Healthcheck
+from kamal_tasks.configuration.logging import LOGGING, Logging
+from kamal_tasks.configuration.validators import (
+    ArrayOf,
+    HashOf,
+    Section,
+    boolean,
+    command_line,
+    errors_at,
+    hash_of_anything,
+    invalid,
+    raise_all,
+    strict_string,
+    string,
+)
+from kamal_tasks.configuration.validators import (
+    name as named,
+)
 from kamal_tasks.scalars import optional_text
 
 
@@ -173,3 +190,60 @@ def role_specs(servers: Any) -> dict[str, tuple[list[Any], dict[str, Any]]]:
         else:
             specs[str(name)] = (list(value or []), {})
     return specs
+
+
+# --- schema --------------------------------------------------------------------------------------
+def host_tags(value: Any) -> Any:
+    """A host's tags: one tag, or a list of them."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return ArrayOf(strict_string)(value)
+    raise invalid("should be a string or an array")
+
+
+def host(value: Any) -> Any:
+    """A host: ``1.1.1.1``, or a one-entry mapping ``1.1.1.1: tag`` / ``1.1.1.1: [tags]``."""
+    if isinstance(value, dict):
+        if len(value) != 1:
+            raise invalid("multiple hosts found")
+        ((name, tags),) = value.items()
+        raise_all(errors_at(host_tags, tags, [name]))
+        return value
+    return strict_string(value)
+
+
+HOSTS = ArrayOf(host)
+
+
+ROLE = Section(
+    {
+        "hosts": HOSTS,
+        "traefik": boolean,
+        "cmd": command_line,
+        "options": hash_of_anything,
+        "healthcheck": HEALTHCHECK,
+        "logging": LOGGING,
+        "labels": HashOf(string),
+        "env": NESTED_ENV,
+        "asset_path": string,
+    }
+)
+
+
+def role(value: Any) -> Any:
+    """A role: a list of hosts, or a mapping with ``hosts`` and role settings."""
+    if isinstance(value, list):
+        return HOSTS(value)
+    if isinstance(value, dict):
+        return ROLE(value)
+    raise invalid("should be an array or a hash")
+
+
+def servers(value: Any) -> Any:
+    """A list of hosts (the single ``web`` role), or a mapping of role name -> role."""
+    if isinstance(value, list):
+        return HOSTS(value)
+    if isinstance(value, dict):
+        return HashOf(role, keys=named("role name"))(value)
+    raise invalid("should be an array or a hash")
