@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from kamal_tasks.errors import KamalError, LoadingFailed
 from kamal_tasks.options import Options
 from kamal_tasks.output import NORMAL, QUIET, VERBOSE, Output
-from kamal_tasks.runner import StopRequest
+from kamal_tasks.signals import StopRequest
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Config

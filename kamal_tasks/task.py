@@ -10,10 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kamal_tasks.errors import FlagAsValue, KamalError
+from kamal_tasks.errors import FlagAsValue, Interrupted, KamalError
 from kamal_tasks.options import COMMON_OPTIONS, SHORT_FLAGS, TASK_SHORT_FLAGS, Options
 from kamal_tasks.output import CLOSED_PIPE_EXIT, OutputClosed
-from kamal_tasks.runner import Interrupted, exit_code, stop_on_signals
+from kamal_tasks.signals import exit_code, stop_on_signals
 
 if TYPE_CHECKING:
     pass

@@ -11,7 +11,7 @@ import pytest
 
 from kamal_tasks.configuration.ssh import Ssh
 from kamal_tasks.configuration.sshkit import Sshkit
-from kamal_tasks.ssh import KEEPALIVE_SECONDS, ConnectionPool, connect_kwargs
+from kamal_tasks.connection_pool import KEEPALIVE_SECONDS, ConnectionPool, connect_kwargs
 
 
 class FakeTransport:
@@ -159,7 +159,7 @@ def test_log_level_sets_paramikos_logger(monkeypatch: pytest.MonkeyPatch) -> Non
     """``fatal`` (the default) hides paramiko's logged tracebacks; ``debug`` shows everything."""
     import logging
 
-    from kamal_tasks.ssh import configure_logging
+    from kamal_tasks.connection_pool import configure_logging
 
     logger = logging.getLogger("paramiko")
     monkeypatch.setattr(logger, "handlers", [])
