@@ -140,10 +140,3 @@ def exit_with(code: int) -> None:
         from invoke.exceptions import Exit
 
         raise Exit(code=code)
-
-
-def show(k: KamalContext, hosts: list[str], command: str, title: str) -> None:
-    """Run a read-only command on ``hosts`` and print each host's answer under ``title``."""
-    results = k.runner.run(hosts, command)
-    for host, result in results.items():
-        k.output.result(f"{title} on {host}:\n{result.stdout.rstrip()}\n")

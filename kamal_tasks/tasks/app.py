@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kamal_tasks.context import KamalContext
-from kamal_tasks.flows.sessions import show
+from kamal_tasks.flows.answers import show
 from kamal_tasks.task import kamal_task
 from kamal_tasks.tasks.main import LOGS_HELP
 

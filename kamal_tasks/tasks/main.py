@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kamal_tasks.context import KamalContext
 from kamal_tasks.errors import KamalError
-from kamal_tasks.flows.sessions import show
+from kamal_tasks.flows.answers import show
 from kamal_tasks.task import kamal_task
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kamal_tasks.context import KamalContext
-from kamal_tasks.flows.sessions import show
+from kamal_tasks.flows.answers import show
 from kamal_tasks.task import kamal_task
 
 
