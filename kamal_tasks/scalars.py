@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import MISSING, fields
 from typing import Any
 
 
@@ -19,6 +20,16 @@ def optional_text(value: Any) -> str | None:
     return None if value is None else text(value)
 
 
-def section_of(raw: Mapping[str, Any], key: str) -> dict[str, Any]:
-    """The mapping at ``raw[key]`` (empty when absent or null)."""
-    return dict(raw.get(key) or {})
+def section_of(raw: Mapping[str, Any], key: str, typed: type | None = None) -> dict[str, Any]:
+    """The mapping at ``raw[key]`` (empty when absent or null), over the field defaults of the
+    dataclass ``typed`` when given: defaults are written once, on the dataclass."""
+    return {**(defaults(typed) if typed else {}), **(raw.get(key) or {})}
+
+
+def defaults(typed: type) -> dict[str, Any]:
+    """The default of each field of the dataclass ``typed`` (factories called)."""
+    return {
+        field.name: field.default if field.default is not MISSING else field.default_factory()
+        for field in fields(typed)
+        if field.default is not MISSING or field.default_factory is not MISSING
+    }

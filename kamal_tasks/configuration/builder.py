@@ -67,17 +67,17 @@ class Builder:
 
     @classmethod
     def from_raw(cls, raw: Mapping[str, Any]) -> Builder:
-        section = section_of(raw, "builder")
+        section = section_of(raw, "builder", cls)
         local, remote = section.get("local") or {}, section.get("remote") or {}
         return cls(
-            multiarch=section.get("multiarch", True),
+            multiarch=section["multiarch"],
             local_arch=_arch(local.get("arch")),
             local_host=optional_text(local.get("host")),
             remote_arch=_arch(remote.get("arch")),
             remote_host=optional_text(remote.get("host")),
             cache={key: text(value) for key, value in (section.get("cache") or {}).items()},
-            context=text(section.get("context", ".")),
-            dockerfile=text(section.get("dockerfile", "Dockerfile")),
+            context=text(section["context"]),
+            dockerfile=text(section["dockerfile"]),
             target=optional_text(section.get("target")),
             args=dict(section.get("args") or {}),
             secrets=tuple(map(text, section.get("secrets") or ())),

@@ -55,23 +55,21 @@ class Ssh:
 
     @classmethod
     def from_raw(cls, raw: Mapping[str, Any]) -> Ssh:
-        section = section_of(raw, "ssh")
+        section = section_of(raw, "ssh", cls)
         proxy = optional_text(section.get("proxy"))
         if proxy and "@" not in proxy:
             proxy = f"root@{proxy}"
         return cls(
-            user=text(section.get("user", "root")),
-            port=int(section.get("port", 22)),
+            user=text(section["user"]),
+            port=int(section["port"]),
             proxy=proxy,
-            proxy_command=optional_text(section.get("proxy_command")),
-            keys_only=bool(section.get("keys_only", False)),
-            keys=tuple(map(text, section.get("keys") or ())),
-            key_data=tuple(map(text, section.get("key_data") or ())),
-            log_level=text(section.get("log_level", "fatal")),
-            connect_timeout=section.get("connect_timeout", 10),
-            verify_host_key=section.get("verify_host_key", "accept_new"),
-            user_known_hosts_file=str(section.get("user_known_hosts_file", "~/.ssh/known_hosts")),
-            global_known_hosts_file=str(
-                section.get("global_known_hosts_file", "/etc/ssh/ssh_known_hosts")
-            ),
+            proxy_command=optional_text(section["proxy_command"]),
+            keys_only=bool(section["keys_only"]),
+            keys=tuple(map(text, section["keys"] or ())),
+            key_data=tuple(map(text, section["key_data"] or ())),
+            log_level=text(section["log_level"]),
+            connect_timeout=section["connect_timeout"],
+            verify_host_key=section["verify_host_key"],
+            user_known_hosts_file=str(section["user_known_hosts_file"]),
+            global_known_hosts_file=str(section["global_known_hosts_file"]),
         )

@@ -28,9 +28,9 @@ class Sshkit:
 
     @classmethod
     def from_raw(cls, raw: Mapping[str, Any]) -> Sshkit:
-        section = section_of(raw, "sshkit")
+        section = section_of(raw, "sshkit", cls)
         return cls(
-            int(section.get("max_concurrent_starts", 30)),
-            int(section.get("pool_idle_timeout", 900)),
-            section.get("command_timeout", 1800),
+            int(section["max_concurrent_starts"]),
+            int(section["pool_idle_timeout"]),
+            section["command_timeout"],
         )

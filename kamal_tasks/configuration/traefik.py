@@ -58,13 +58,13 @@ class Traefik:
 
     @classmethod
     def from_raw(cls, raw: Mapping[str, Any]) -> Traefik:
-        section = section_of(raw, "traefik")
+        section = section_of(raw, "traefik", cls)
         return cls(
-            image=text(section.get("image", "traefik:v2.11")),
-            host_port=int(section.get("host_port", 80)),
-            publish=section.get("publish", True),
+            image=text(section["image"]),
+            host_port=int(section["host_port"]),
+            publish=section["publish"],
             labels={**DEFAULT_TRAEFIK_LABELS, **(section.get("labels") or {})},
             args={**DEFAULT_TRAEFIK_ARGS, **(section.get("args") or {})},
             options=dict(section.get("options") or {}),
-            env=Env.from_raw(section.get("env")),
+            env=Env.from_raw(section_of(raw, "traefik").get("env")),
         )
