@@ -28,8 +28,10 @@ def section_of(raw: Mapping[str, Any], key: str, typed: type | None = None) -> d
 
 def defaults(typed: type) -> dict[str, Any]:
     """The default of each field of the dataclass ``typed`` (factories called)."""
-    return {
-        field.name: field.default if field.default is not MISSING else field.default_factory()
-        for field in fields(typed)
-        if field.default is not MISSING or field.default_factory is not MISSING
-    }
+    found: dict[str, Any] = {}
+    for field in fields(typed):
+        if field.default is not MISSING:
+            found[field.name] = field.default
+        elif field.default_factory is not MISSING:
+            found[field.name] = field.default_factory()
+    return found
