@@ -134,6 +134,19 @@ def default_lines(
     return 10 if follow else 100
 
 
+def log_options(
+    since: str | None,
+    lines: int | str | None,
+    grep: str | None,
+    grep_options: str | None,
+    *,
+    follow: bool = False,
+) -> dict[str, Any]:
+    """The options of a ``logs`` builder, ``--lines`` defaulted as Kamal does."""
+    tail = default_lines(lines, since, grep, follow=follow)
+    return {"since": since, "lines": tail, "grep": grep, "grep_options": grep_options}
+
+
 def exit_with(code: int) -> None:
     """End the task with a session's exit status (nothing printed; 0 returns)."""
     if code:

@@ -99,8 +99,7 @@ def logs(
     from kamal_tasks.commands import accessory as commands
     from kamal_tasks.flows import accessory, sessions
 
-    tail = sessions.default_lines(lines, since, grep, follow=follow)
-    options = {"since": since, "lines": tail, "grep": grep, "grep_options": grep_options}
+    options = sessions.log_options(since, lines, grep, grep_options, follow=follow)
     if follow:
         acc = sessions.one_accessory(k, "accessory.logs --follow", name)
         host = sessions.one_host(k, "accessory.logs --follow", sessions.hosts_of(k, acc))

@@ -134,13 +134,10 @@ def logs(
     from kamal_tasks.flows import sessions
 
     config = k.config
-    tail = sessions.default_lines(lines, since, grep, follow=follow)
+    options = sessions.log_options(since, lines, grep, grep_options, follow=follow)
 
     def command(role: Role) -> str:
-        return app.logs(
-            config, role, since=since, lines=tail, grep=grep, grep_options=grep_options,
-            follow=follow,
-        )  # fmt: skip
+        return app.logs(config, role, follow=follow, **options)
 
     if follow:
         host = sessions.one_host(k, "app.logs --follow", config.hosts)

@@ -74,8 +74,7 @@ def logs(
     from kamal_tasks.commands import traefik
     from kamal_tasks.flows import sessions
 
-    tail = sessions.default_lines(lines, since, grep, follow=follow)
-    options = {"since": since, "lines": tail, "grep": grep, "grep_options": grep_options}
+    options = sessions.log_options(since, lines, grep, grep_options, follow=follow)
     if follow:
         host = sessions.one_host(k, "traefik.logs --follow", k.config.traefik_hosts)
         sessions.follow(k, host, traefik.logs(follow=True, **options))
