@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kamal_tasks.errors import KamalError, LoadingFailed
+from kamal_tasks import errors
+from kamal_tasks.errors import KamalError
 from kamal_tasks.options import Options
 from kamal_tasks.output import NORMAL, QUIET, VERBOSE, Output
 from kamal_tasks.signals import StopRequest
@@ -74,7 +75,7 @@ class KamalContext:
             except Exception as error:
                 if self.options.verbose:
                     raise  # the traceback, to report or fix the bug
-                raise LoadingFailed(self.options.config_file, error) from error
+                raise errors.LoadingFailed(self.options.config_file, error) from error
         return self._config
 
     def _load_config(self) -> Config:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from kamal_tasks.errors import Interrupted
+from kamal_tasks import errors
 from kamal_tasks.output import Output
 
 #: The signals that stop a task, and the exit code each ends it with (128 + number).
@@ -63,7 +63,7 @@ class StopRequest:
     def check(self) -> None:
         """Raise ``Interrupted`` if a stop was asked for, unless this thread is cleaning up."""
         if self.requested and not self.in_cleanup:
-            raise Interrupted(self.signal_name or "a signal")
+            raise errors.Interrupted(self.signal_name or "a signal")
 
     @contextmanager
     def cleanup(self) -> Iterator[None]:

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kamal_tasks.errors import FlagAsValue, Interrupted, KamalError
+from kamal_tasks import errors
+from kamal_tasks.errors import KamalError
 from kamal_tasks.options import COMMON_OPTIONS, SHORT_FLAGS, TASK_SHORT_FLAGS, Options
 from kamal_tasks.output import CLOSED_PIPE_EXIT, OutputClosed
 from kamal_tasks.signals import exit_code, stop_on_signals
@@ -177,7 +178,7 @@ def run_body(k: KamalContext, body: Callable[..., Any], *args: Any, **kwargs: An
         except KamalError as error:
             if not k.stop.requested:
                 raise Exit(error_line(error), code=1) from None
-            if not isinstance(error, Interrupted):
+            if not isinstance(error, errors.Interrupted):
                 k.output.error(f"ERROR: {error}")
         except OutputClosed:  # the reader went away (`| head`): stop quietly, as on SIGPIPE
             raise Exit(code=CLOSED_PIPE_EXIT) from None
@@ -216,7 +217,7 @@ def _help_or_refuse(task: Any, name: str, positional: list[str], kwargs: dict[st
             return True
         from invoke.exceptions import Exit
 
-        raise Exit(error_line(FlagAsValue(name, argument, value)), code=1)
+        raise Exit(error_line(errors.FlagAsValue(name, argument, value)), code=1)
     return False
 
 

@@ -16,7 +16,8 @@ def aliases(value: Any) -> Any:
     task (``app.exec -i --reuse "bin/rails console"`` or Kamal's ``app exec ...``)."""
     if not isinstance(value, dict):
         raise invalid("should be a hash")
-    from kamal_tasks.tasks.aliases import AliasError, builtin_task_names, resolve
+    from kamal_tasks.errors import AliasError
+    from kamal_tasks.tasks.aliases import builtin_task_names, resolve
 
     errors: list[Invalid] = []
     for name, command in value.items():

@@ -14,7 +14,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kamal_tasks.errors import AliasError
+from kamal_tasks import errors
 
 if TYPE_CHECKING:
     from invoke import Collection
@@ -40,13 +40,13 @@ def resolve(command: str) -> list[str]:
     try:
         words = shlex.split(command)
     except ValueError:
-        raise AliasError(command) from None
+        raise errors.AliasError(command) from None
     names = builtin_task_names()
     if len(words) >= 2 and f"{words[0]}.{words[1]}" in names:
         return [f"{words[0]}.{words[1]}", *words[2:]]
     if words and words[0] in names:
         return words
-    raise AliasError(command)
+    raise errors.AliasError(command)
 
 
 def read(config_file: Path) -> dict[str, str]:
