@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kamal_tasks.errors import KamalError, TimedOut
+from kamal_tasks.errors import CommandSubstitutionFailed, EnvFileError, TimedOut
 
 DEPRECATION_WARNING = (
     "Loading env from the project root .env files is deprecated: move them to .kamal/"
@@ -25,31 +25,6 @@ DEPRECATION_WARNING = (
 DEFAULT_ENV_COMMAND_TIMEOUT = 60.0
 
 _VARIABLE = re.compile(r"(\\)?\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
-
-
-@dataclass
-class CommandSubstitutionFailed(KamalError):
-    """A ``$(command)`` in an env file exited non-zero."""
-
-    key: str
-    command: str
-    output: str
-    where: str = ""
-
-    def __str__(self) -> str:
-        key = f"{self.key} ({self.where})" if self.where else self.key
-        return f"Env {key}: command `{self.command}` failed:\n{self.output}".rstrip()
-
-
-@dataclass
-class EnvFileError(KamalError):
-    """An env file that cannot be read: not UTF-8, or a line python-dotenv cannot parse."""
-
-    where: str
-    problem: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.problem}"
 
 
 @dataclass

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
-from kamal_tasks.errors import HookFailed, KamalError, TimedOut
+from kamal_tasks.errors import HookFailed, HookNotExecutable, TimedOut
 from kamal_tasks.runner import Runner
 
 #: Every hook a project may provide; ``inv init`` writes a sample of each.
@@ -24,17 +23,6 @@ HOOK_NAMES = (
 
 #: Seconds a hook may run before it is killed (Invoke setting ``kamal.hook_timeout``).
 DEFAULT_HOOK_TIMEOUT = 600.0
-
-
-@dataclass
-class HookNotExecutable(KamalError):
-    """A hook file exists but lacks its execute bit (Kamal would run it and fail)."""
-
-    name: str
-    path: Path
-
-    def __str__(self) -> str:
-        return f"Hook {self.name} is not executable: chmod +x {shell_path(self.path)}"
 
 
 def hook_directories(hooks_path: str | Path, root: Path) -> list[Path]:

@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import os
 import re
-import shlex
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from typing import Any
 
 import paramiko
 
-from kamal_tasks.errors import KamalError
+from kamal_tasks.errors import HostKeyChanged, HostKeyUnknown
 
 ACCEPT_NEW, ALWAYS, NEVER = "accept_new", "always", "never"
 POLICIES = (ACCEPT_NEW, ALWAYS, NEVER)
@@ -49,50 +48,10 @@ def fingerprint(key: paramiko.PKey) -> str:
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
 
 
-def _display(path: Path) -> str:
+def display(path: Path) -> str:
     home = str(Path.home())
     text = str(path)
     return "~" + text[len(home) :] if text.startswith(home + "/") else text
-
-
-@dataclass
-class HostKeyChanged(KamalError):
-    """The host offered a key other than the one known_hosts holds for it."""
-
-    host: str
-    name: str
-    offered: str
-    known_in: Path
-    user_file: Path
-
-    def __str__(self) -> str:
-        remove = f"ssh-keygen -R {shlex.quote(self.name)}"
-        if self.known_in != Path(USER_FILE).expanduser():
-            remove += f" -f {shlex.quote(str(self.known_in))}"
-        return (
-            f"SSH host key of {self.host} has changed (it offered {self.offered}, which does not"
-            f" match {_display(self.known_in)}): refused to connect, nothing was sent. If the"
-            f" server was rebuilt, remove the old key with `{remove}` and retry"
-        )
-
-
-@dataclass
-class HostKeyUnknown(KamalError):
-    """``verify_host_key: always`` and the host is in no known_hosts file."""
-
-    host: str
-    port: int
-    offered: str
-    user_file: Path
-
-    def __str__(self) -> str:
-        port = f"-p {self.port} " if self.port != 22 else ""
-        scan = f"ssh-keyscan {port}{self.host} >> {shlex.quote(_display(self.user_file))}"
-        return (
-            f"SSH host key of {self.host} is unknown (it offered {self.offered}) and"
-            f" ssh/verify_host_key is always: refused to connect. Check the fingerprint and"
-            f" add the key (e.g. `{scan}`)"
-        )
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from kamal_tasks.errors import ProcessTimedOut
+
 #: After killing a group, how long to wait for its output to end before giving up on it.
 DRAIN_SECONDS = 5
 #: How often the wait looks for a stop request.
 POLL_SECONDS = 0.1
-
-
-class ProcessTimedOut(Exception):
-    """The command ran past ``timeout`` seconds; its process group was killed."""
 
 
 @dataclass(frozen=True)

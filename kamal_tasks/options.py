@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any
 
-from kamal_tasks.errors import KamalError
+from kamal_tasks import errors
 
 #: name -> (default, help). Settings may also come from Invoke config under ``kamal``
 #: (``invoke.yaml`` or ``INVOKE_KAMAL_<NAME>``); flags win.
@@ -60,18 +60,6 @@ SETTINGS: dict[str, tuple[Any, str]] = {
 }
 
 
-@dataclass
-class InvalidSetting(KamalError):
-    """An Invoke setting ``kamal.<name>`` with a value we cannot use."""
-
-    name: str
-    value: Any
-    expected: str
-
-    def __str__(self) -> str:
-        return f"kamal.{self.name}: {self.expected}, got {self.value!r}"
-
-
 @dataclass(frozen=True)
 class Options:
     """Resolved global options for one task call."""
@@ -119,11 +107,11 @@ def seconds_limit(name: str, value: Any) -> float | None:
     0 means no limit (None)."""
     expected = "should be a number of seconds (0 for no limit)"
     if isinstance(value, bool):
-        raise InvalidSetting(name, value, expected)
+        raise errors.InvalidSetting(name, value, expected)
     try:
         seconds = float(value)
     except (TypeError, ValueError):
-        raise InvalidSetting(name, value, expected) from None
+        raise errors.InvalidSetting(name, value, expected) from None
     if not math.isfinite(seconds) or seconds < 0:
-        raise InvalidSetting(name, value, expected)
+        raise errors.InvalidSetting(name, value, expected)
     return seconds or None

@@ -3,23 +3,9 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from typing import TextIO
 
-from kamal_tasks.errors import KamalError
-
-
-@dataclass
-class NotConfirmed(KamalError):
-    """A destructive task was not confirmed (answered no, or no terminal and no ``--yes``)."""
-
-    task: str
-    terminal: bool
-
-    def __str__(self) -> str:
-        if self.terminal:
-            return f"{self.task}: not confirmed, nothing done"
-        return f"{self.task}: no terminal to ask on; pass --yes (-y) to confirm"
+from kamal_tasks.errors import NotConfirmed
 
 
 def confirm(

@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import io
 import os
-import signal
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from kamal_tasks.errors import HostFailure, HostsFailed, KamalError
+from kamal_tasks.errors import CommandFailed, HostFailure, HostsFailed, Interrupted, KamalError
 from kamal_tasks.output import Output
+from kamal_tasks.signals import StopRequest
 
 T = TypeVar("T")
 LOCAL = "local"
@@ -53,152 +53,6 @@ class Result:
     def output(self) -> str:
         """Standard output and error together."""
         return self.stdout + self.stderr
-
-
-@dataclass
-class CommandFailed(KamalError):
-    """A command exited non-zero where failure was not allowed."""
-
-    result: Result
-
-    def __str__(self) -> str:
-        tail = "\n".join(self.result.output.rstrip().splitlines()[-10:])
-        header = f"[{self.result.host}] `{self.result.command}` exited {self.result.exited}"
-        return f"{header}\n{tail}".rstrip()
-
-
-@dataclass
-class Interrupted(KamalError):
-    """A signal asked the task to stop: raised at the next command boundary."""
-
-    signal_name: str
-
-    def __str__(self) -> str:
-        return f"Interrupted by {self.signal_name}: no new command was started"
-
-
-#: The signals that stop a task, and the exit code each ends it with (128 + number).
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-def exit_code(signal_name: str) -> int:
-    """``130`` for SIGINT, ``143`` for SIGTERM: the shell's convention, 128 + the number."""
-    return 128 + int(signal.Signals[signal_name])
-
-
-class StopRequest:
-    """The shared "stopping" flag: set once by a signal, checked at every command boundary.
-
-    Python runs signal handlers on the main thread, and only once it gets the interpreter:
-    meanwhile worker threads would go on starting commands. So while ``stop_on_signals``
-    guards a block, the C-level handler also writes each signal's number to a pipe
-    (``signal.set_wakeup_fd``) that ``check`` reads without blocking: a worker sees the
-    signal at its very next command boundary, whichever thread handles it.
-    """
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self._local = threading.local()
-        self._wakeup: int | None = None
-        self.signal_name: str | None = None
-
-    def request(self, signal_name: str) -> bool:
-        """Ask every host to stop; True for the first request."""
-        if self._event.is_set():
-            return False
-        self.signal_name = signal_name
-        self._event.set()
-        return True
-
-    @property
-    def requested(self) -> bool:
-        """Whether a stop was asked for (a signal already delivered counts)."""
-        self._read_wakeup()
-        return self._event.is_set()
-
-    @property
-    def in_cleanup(self) -> bool:
-        """Whether this thread is running cleanup (which a stop lets through)."""
-        return getattr(self._local, "cleanup", 0) > 0
-
-    def check(self) -> None:
-        """Raise ``Interrupted`` if a stop was asked for, unless this thread is cleaning up."""
-        if self.requested and not self.in_cleanup:
-            raise Interrupted(self.signal_name or "a signal")
-
-    @contextmanager
-    def cleanup(self) -> Iterator[None]:
-        """Run the block's commands even after a stop request (stop a container, release)."""
-        self._local.cleanup = getattr(self._local, "cleanup", 0) + 1
-        try:
-            yield
-        finally:
-            self._local.cleanup -= 1
-
-    def sleep(self, seconds: float) -> None:
-        """Pause, waking up early when a stop is asked for."""
-        self._event.wait(seconds)
-
-    def _read_wakeup(self) -> None:
-        fd = self._wakeup
-        if fd is None or self._event.is_set():
-            return
-        try:
-            received = os.read(fd, 64)
-        except OSError:  # nothing there (EAGAIN), or the block just ended
-            return
-        for number in received:
-            if number in STOP_SIGNALS:
-                self.request(signal.Signals(number).name)
-                return
-
-
-@contextmanager
-def stop_on_signals(stop: StopRequest, output: Output) -> Iterator[None]:
-    """For the block, SIGINT/SIGTERM request a stop instead of killing the process.
-
-    Only the main thread can install handlers (elsewhere the block runs unguarded); the
-    previous handlers and wakeup fd come back afterwards. A second signal is reported, not
-    obeyed: exiting then would leave the lock held, or release it while a host still boots.
-    Call it only where no worker thread outlives the block (``Runner.on`` joins them all).
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    handled: list[str] = []
-
-    def handle(signum: int, frame: Any) -> None:
-        name = signal.Signals(signum).name
-        stop.request(name)
-        handled.append(name)
-        if len(handled) == 1:
-            message = (
-                f"{name} received: stopping. No new command starts; waiting for the commands "
-                "in flight, then cleaning up and releasing the deploy lock..."
-            )
-        else:
-            message = (
-                f"{name} again: still stopping. Exiting as soon as the commands in flight have "
-                "finished and the lock is released (not before)"
-            )
-        # The main thread may hold the output lock right now: print from another thread.
-        threading.Thread(target=output.error, args=(message,), daemon=True).start()
-
-    read_end, write_end = os.pipe()
-    os.set_blocking(read_end, False)
-    os.set_blocking(write_end, False)
-    previous = {number: signal.signal(number, handle) for number in STOP_SIGNALS}
-    previous_wakeup = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
-    stop._wakeup = read_end
-    try:
-        yield
-    finally:
-        signal.set_wakeup_fd(previous_wakeup)
-        stop._wakeup = None
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-        os.close(read_end)
-        os.close(write_end)
 
 
 class Host:

@@ -355,7 +355,8 @@ def test_an_unexpected_error_while_loading_is_one_line_naming_it_a_bug(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from kamal_tasks.configuration import Config
-    from kamal_tasks.context import KamalContext, LoadingFailed
+    from kamal_tasks.context import KamalContext
+    from kamal_tasks.errors import LoadingFailed
     from kamal_tasks.options import Options
 
     def broken(*args: object, **kwargs: object) -> Config:
@@ -376,7 +377,7 @@ def test_an_unexpected_error_while_loading_is_one_line_naming_it_a_bug(
 
 
 def test_an_os_error_while_loading_is_not_called_a_bug() -> None:
-    from kamal_tasks.context import LoadingFailed
+    from kamal_tasks.errors import LoadingFailed
 
     error = LoadingFailed("c.yml", PermissionError(13, "Permission denied"))
     assert str(error) == "Loading c.yml failed: PermissionError: [Errno 13] Permission denied"

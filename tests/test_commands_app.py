@@ -331,14 +331,6 @@ def test_tag_latest(config, make_config):
     )
 
 
-def test_failure_report_commands():
-    assert app.health_log("app-web-999") == (
-        "docker inspect --format '{{json .State.Health}}' app-web-999"
-    )
-    assert app.container_logs("app-web-999") == "docker logs app-web-999 --tail 50 2>&1"
-    assert app.container_logs("app-web-999", 10) == "docker logs app-web-999 --tail 10 2>&1"
-
-
 def test_logs(config):
     web = config.role("web")
     current = (

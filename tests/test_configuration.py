@@ -12,19 +12,17 @@ import yaml
 
 from kamal_tasks.configuration import Config, UnknownAccessory
 from kamal_tasks.configuration.accessory import Accessory
+from kamal_tasks.configuration.boot import Boot
+from kamal_tasks.configuration.builder import Builder
 from kamal_tasks.configuration.env import Env, tag_envs
+from kamal_tasks.configuration.healthcheck import Healthcheck
 from kamal_tasks.configuration.loader import deep_merge, destination_path, load_raw, read_yaml
-from kamal_tasks.configuration.role import Host, merge_hosts, parse_host, role_specs
-from kamal_tasks.configuration.sections import (
-    Boot,
-    Builder,
-    Healthcheck,
-    Logging,
-    Registry,
-    Ssh,
-    Sshkit,
-    Traefik,
-)
+from kamal_tasks.configuration.logging import Logging
+from kamal_tasks.configuration.registry import Registry
+from kamal_tasks.configuration.role import TaggedHost, merge_hosts, parse_host, role_specs
+from kamal_tasks.configuration.ssh import Ssh
+from kamal_tasks.configuration.sshkit import Sshkit
+from kamal_tasks.configuration.traefik import Traefik
 from kamal_tasks.configuration.version import app_version
 from kamal_tasks.errors import ConfigurationError, KamalError, MissingSecret, NoMatch
 
@@ -158,7 +156,7 @@ def test_settings_given_explicitly() -> None:
     c = Config(raw, version="v1")
     assert c.run_directory == "/var/kamal"
     assert c.lock_dir == "/var/kamal/locks/app"
-    assert c.env_path("cords/x") == "/var/kamal/cords/x"
+    assert c.run_path("cords/x") == "/var/kamal/cords/x"
     assert c.hooks_path == "bin/hooks"
     assert c.retain_containers == 2
     assert c.readiness_delay == 3.0
@@ -271,9 +269,9 @@ def test_select_nothing_selects_everything() -> None:
 
 
 def test_parse_host_forms() -> None:
-    assert parse_host("1.1.1.1") == Host("1.1.1.1")
-    assert parse_host({"1.1.1.2": "tag1"}) == Host("1.1.1.2", ("tag1",))
-    assert parse_host({"1.1.1.3": ["tag1", "tag2"]}) == Host("1.1.1.3", ("tag1", "tag2"))
+    assert parse_host("1.1.1.1") == TaggedHost("1.1.1.1")
+    assert parse_host({"1.1.1.2": "tag1"}) == TaggedHost("1.1.1.2", ("tag1",))
+    assert parse_host({"1.1.1.3": ["tag1", "tag2"]}) == TaggedHost("1.1.1.3", ("tag1", "tag2"))
 
 
 def test_merge_hosts_gathers_tags_of_repeated_hosts() -> None:
@@ -281,9 +279,9 @@ def test_merge_hosts_gathers_tags_of_repeated_hosts() -> None:
         ["1.1.1.1", {"1.1.1.2": "tag1"}, {"1.1.1.2": "tag2"}, {"1.1.1.3": ["tag1", "tag2"]}]
     )
     assert hosts == [
-        Host("1.1.1.1"),
-        Host("1.1.1.2", ("tag1", "tag2")),
-        Host("1.1.1.3", ("tag1", "tag2")),
+        TaggedHost("1.1.1.1"),
+        TaggedHost("1.1.1.2", ("tag1", "tag2")),
+        TaggedHost("1.1.1.3", ("tag1", "tag2")),
     ]
 
 

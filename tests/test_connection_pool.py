@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from kamal_tasks.configuration.sections import Ssh, Sshkit
-from kamal_tasks.ssh import KEEPALIVE_SECONDS, ConnectionPool, connect_kwargs
+from kamal_tasks.configuration.ssh import Ssh
+from kamal_tasks.configuration.sshkit import Sshkit
+from kamal_tasks.connection_pool import KEEPALIVE_SECONDS, ConnectionPool, connect_kwargs
 
 
 class FakeTransport:
@@ -158,7 +159,7 @@ def test_log_level_sets_paramikos_logger(monkeypatch: pytest.MonkeyPatch) -> Non
     """``fatal`` (the default) hides paramiko's logged tracebacks; ``debug`` shows everything."""
     import logging
 
-    from kamal_tasks.ssh import configure_logging
+    from kamal_tasks.connection_pool import configure_logging
 
     logger = logging.getLogger("paramiko")
     monkeypatch.setattr(logger, "handlers", [])

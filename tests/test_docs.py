@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from kamal_tasks.configuration import docs
-from kamal_tasks.configuration.schemas import NESTED_ENV, SECTION_SCHEMAS
+from kamal_tasks.configuration.env import NESTED_ENV
+from kamal_tasks.configuration.root import SECTION_SCHEMAS
 from kamal_tasks.configuration.validation import validate
 
 MINIMAL = {

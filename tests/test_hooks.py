@@ -10,7 +10,8 @@ from pathlib import Path
 import invoke
 import pytest
 
-from kamal_tasks.configuration.sections import Ssh, Sshkit
+from kamal_tasks.configuration.ssh import Ssh
+from kamal_tasks.configuration.sshkit import Sshkit
 from kamal_tasks.dry_run import DryRunner, responses
 from kamal_tasks.errors import HookFailed, KamalError
 from kamal_tasks.hooks import HOOK_NAMES, HookNotExecutable, hook_file, run_hook

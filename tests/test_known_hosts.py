@@ -276,7 +276,8 @@ def runner_for(port: int, client_key: Path, tmp_path: Path, **ssh: object):  # n
 
     import invoke
 
-    from kamal_tasks.configuration.sections import Ssh, Sshkit
+    from kamal_tasks.configuration.ssh import Ssh
+    from kamal_tasks.configuration.sshkit import Sshkit
     from kamal_tasks.output import NORMAL, Output
     from kamal_tasks.ssh import SshRunner
 

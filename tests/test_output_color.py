@@ -80,7 +80,7 @@ def test_timings_line() -> None:
 
 
 def test_error_line_is_red_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kamal_tasks.context import error_line
+    from kamal_tasks.task import error_line
 
     monkeypatch.setattr("sys.stderr", Tty())
     assert error_line("boom") == "\x1b[31mERROR: boom\x1b[0m"

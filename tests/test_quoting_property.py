@@ -49,8 +49,8 @@ from kamal_tasks.commands import (
 )
 from kamal_tasks.commands.base import command_words
 from kamal_tasks.configuration import Config
-from kamal_tasks.configuration.schemas import NAME_PATTERN, SERVICE_PATTERN
 from kamal_tasks.configuration.validation import check_destination, validate
+from kamal_tasks.configuration.validators import NAME_PATTERN, SERVICE_PATTERN
 from kamal_tasks.configuration.version import TAG_PATTERN, checked_version
 from kamal_tasks.context import KamalContext
 from kamal_tasks.dry_run import DryRunner

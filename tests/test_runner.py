@@ -9,7 +9,8 @@ import time
 import invoke
 import pytest
 
-from kamal_tasks.configuration.sections import Ssh, Sshkit
+from kamal_tasks.configuration.ssh import Ssh
+from kamal_tasks.configuration.sshkit import Sshkit
 from kamal_tasks.dry_run import DryRunner, responses
 from kamal_tasks.errors import HostFailure, HostsFailed, KamalError, LockHeld, NoMatch
 from kamal_tasks.output import NORMAL, QUIET, VERBOSE, Output

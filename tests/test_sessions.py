@@ -17,7 +17,7 @@ from cli import kamal
 
 from kamal_tasks.commands import interactive
 from kamal_tasks.configuration import Config
-from kamal_tasks.configuration.sections import Ssh
+from kamal_tasks.configuration.ssh import Ssh
 from kamal_tasks.context import KamalContext
 from kamal_tasks.dry_run import DryRunner, responses
 from kamal_tasks.errors import KamalError

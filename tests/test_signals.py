@@ -16,19 +16,16 @@ import pytest
 from invoke.exceptions import Exit
 
 from kamal_tasks.commands import app
-from kamal_tasks.context import KamalContext, run_body
+from kamal_tasks.context import KamalContext
 from kamal_tasks.dry_run import DryRunner
+from kamal_tasks.errors import Interrupted
 from kamal_tasks.flows import deploy as flows
 from kamal_tasks.flows import env, lock
 from kamal_tasks.flows.boot import Barrier
 from kamal_tasks.flows.dry_run import assume_success
 from kamal_tasks.output import Output
-from kamal_tasks.runner import (
-    Interrupted,
-    StopRequest,
-    exit_code,
-    stop_on_signals,
-)
+from kamal_tasks.signals import StopRequest, exit_code, stop_on_signals
+from kamal_tasks.task import run_body
 from tests.test_flows_deploy import ENSURE_LOCKS, HOSTS, PRIMARY, PULL, RELEASE, make_k
 
 ACQUIRE = "mkdir -p .kamal/locks && mkdir .kamal/locks/app && echo "

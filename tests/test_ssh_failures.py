@@ -15,10 +15,13 @@ import yaml
 from cli import kamal
 from ssh_server import closing_port, free_port, silent_port, ssh_server
 
-from kamal_tasks.configuration.sections import Ssh, Sshkit
+from kamal_tasks.configuration.ssh import Ssh
+from kamal_tasks.configuration.sshkit import Sshkit
+from kamal_tasks.connection_pool import connect_failure
+from kamal_tasks.errors import CommandTimedOut, ConnectFailed
 from kamal_tasks.known_hosts import HostKeyChanged
 from kamal_tasks.output import QUIET, Output
-from kamal_tasks.ssh import CommandTimedOut, ConnectFailed, SshRunner, connect_failure
+from kamal_tasks.ssh import SshRunner
 
 
 @pytest.fixture

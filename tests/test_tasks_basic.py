@@ -17,10 +17,11 @@ from invoke import Collection, Program
 
 from kamal_tasks import KAMAL_COMPATIBILITY, __version__
 from kamal_tasks.configuration import docs as config_docs
-from kamal_tasks.context import KamalContext, kamal_task
+from kamal_tasks.context import KamalContext
 from kamal_tasks.errors import NoMatch
 from kamal_tasks.hooks import HOOK_NAMES
 from kamal_tasks.options import COMMON_OPTIONS, Options
+from kamal_tasks.task import kamal_task
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

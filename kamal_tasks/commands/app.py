@@ -30,7 +30,6 @@ HEALTH_STATUS_FORMAT = single_quote(
     "{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}"
 )
 STATE_FORMAT = single_quote("{{.State.Status}}{{if .State.Health}} {{.State.Health.Status}}{{end}}")
-HEALTH_LOG_FORMAT = single_quote("{{json .State.Health}}")
 NAMES_FORMAT = single_quote("{{.Names}}")
 ACTIVE_STATUSES = ("running", "restarting")
 
@@ -238,16 +237,6 @@ def rename(config: Config, role: Role, *, version: str, new_version: str) -> str
 def tag_latest(config: Config, version: str | None = None) -> str:
     """``docker tag <image:version> <image:latest>``."""
     return docker("tag", f"{config.repository}:{_version(config, version)}", config.latest_image)
-
-
-def health_log(container_name: str) -> str:
-    """Print the container's health state as JSON (for failure reports)."""
-    return docker("inspect", "--format", HEALTH_LOG_FORMAT, container_name)
-
-
-def container_logs(container_name: str, lines: int = 50) -> str:
-    """The last ``lines`` of the container's output, stderr included (for failure reports)."""
-    return docker("logs", container_name, "--tail", lines, Raw("2>&1"))
 
 
 def logs(

@@ -22,12 +22,12 @@ if TYPE_CHECKING:
 
 def extracted_path(config: Config, role: Role, version: str) -> str:
     """``.kamal/assets/extracted/<svc>-<role>-<version>``."""
-    return config.env_path(f"assets/extracted/{role.container_name(version)}")
+    return config.run_path(f"assets/extracted/{role.container_name(version)}")
 
 
 def volume_path(config: Config, role: Role, version: str) -> str:
     """``.kamal/assets/volumes/<svc>-<role>-<version>``: mounted over the asset path."""
-    return config.env_path(f"assets/volumes/{role.container_name(version)}")
+    return config.run_path(f"assets/volumes/{role.container_name(version)}")
 
 
 def volume_arg(config: Config, role: Role, version: str) -> str:

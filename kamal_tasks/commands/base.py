@@ -15,14 +15,14 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from kamal_tasks.errors import KamalError
+from kamal_tasks.errors import BadCommandLine
+from kamal_tasks.scalars import text
 
 if TYPE_CHECKING:
-    from kamal_tasks.configuration.sections import Logging
+    from kamal_tasks.configuration.logging import Logging
 
 _DOUBLE_QUOTE_SPECIALS = re.compile(r'([\\"$`])')
 _SAFE_WORD = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
@@ -36,25 +36,6 @@ class Raw(str):
     """
 
     __slots__ = ()
-
-
-@dataclass
-class BadCommandLine(KamalError):
-    """A command line that cannot be split into words (an unterminated quote)."""
-
-    what: str
-    command: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.what}: can't split {self.command!r} into words ({self.reason})"
-
-
-def text(value: Any) -> str:
-    """A config value as the text Docker should see (``True`` -> ``true``)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def quote(value: Any) -> Raw:

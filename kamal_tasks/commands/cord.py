@@ -24,7 +24,7 @@ CORD_FILE = "cord"
 
 def host_directory(config: Config, role: Role, cord_id: str) -> str:
     """The cord directory of one boot on the host: ``.kamal/cords/app-web-<cord_id>``."""
-    return config.env_path(f"cords/{role.container_prefix}-{cord_id}")
+    return config.run_path(f"cords/{role.container_prefix}-{cord_id}")
 
 
 def container_directory(role: Role) -> str:

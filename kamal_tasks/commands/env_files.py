@@ -8,27 +8,13 @@ or carriage return cannot be written; ``MultilineSecret`` says which key.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kamal_tasks.commands.base import Raw, combine, join, make_directory, subshell
-from kamal_tasks.errors import KamalError
+from kamal_tasks.errors import MultilineSecret
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Accessory, Config, Role
-
-
-@dataclass
-class MultilineSecret(KamalError):
-    """A secret whose value spans lines: Docker env files cannot hold it."""
-
-    key: str
-
-    def __str__(self) -> str:
-        return (
-            f"Secret {self.key} has a multi-line value, which Docker env files cannot hold "
-            "(https://github.com/moby/moby/issues/12997)"
-        )
 
 
 def content(secrets: Mapping[str, str]) -> str:
@@ -43,12 +29,12 @@ def content(secrets: Mapping[str, str]) -> str:
 
 def role_env_file(config: Config, role: Role) -> str:
     """``.kamal/env/roles/<service>-<role>[-<dest>].env``."""
-    return config.env_path(role.env_file)
+    return config.run_path(role.env_file)
 
 
 def accessory_env_file(config: Config, accessory: Accessory) -> str:
     """``.kamal/env/accessories/<accessory service>.env``."""
-    return config.env_path(accessory.env_file)
+    return config.run_path(accessory.env_file)
 
 
 def traefik_env_file(config: Config) -> str:

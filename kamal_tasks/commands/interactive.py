@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kamal_tasks.configuration.sections import Ssh
+    from kamal_tasks.configuration.ssh import Ssh
 
 #: ``ssh.verify_host_key`` -> OpenSSH's ``StrictHostKeyChecking``: the same policy as our own
 #: connections (new hosts accepted and recorded, changed keys refused, by default).

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 def locks_directory(config: Config) -> str:
     """``.kamal/locks``: the parent of every lock directory."""
-    return config.env_path("locks")
+    return config.run_path("locks")
 
 
 def details_file(config: Config) -> str:

@@ -35,7 +35,7 @@ def remove_service_files(config: Config) -> str:
     paths = [config.audit_log]
     for role in config.roles:
         for kind in ("cords", "assets/extracted", "assets/volumes"):
-            paths.append(word(config.env_path(f"{kind}/{role.container_prefix}-"), Raw("*")))
+            paths.append(word(config.run_path(f"{kind}/{role.container_prefix}-"), Raw("*")))
     return join("rm", "-rf", paths)
 
 

@@ -6,43 +6,30 @@ performs no I/O after loading.
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from kamal_tasks.configuration.accessory import Accessory
-from kamal_tasks.configuration.env import Env, tag_envs, text
+from kamal_tasks.configuration.boot import Boot
+from kamal_tasks.configuration.builder import Builder
+from kamal_tasks.configuration.env import Env, tag_envs
+from kamal_tasks.configuration.healthcheck import Healthcheck
 from kamal_tasks.configuration.loader import load_raw
+from kamal_tasks.configuration.logging import Logging
+from kamal_tasks.configuration.registry import Registry
 from kamal_tasks.configuration.role import Role, merge_hosts, role_specs
-from kamal_tasks.configuration.sections import (
-    Boot,
-    Builder,
-    Healthcheck,
-    Logging,
-    Registry,
-    Ssh,
-    Sshkit,
-    Traefik,
-)
-from kamal_tasks.errors import KamalError, NoMatch
+from kamal_tasks.configuration.selection import Selection, unique
+from kamal_tasks.configuration.ssh import Ssh
+from kamal_tasks.configuration.sshkit import Sshkit
+from kamal_tasks.configuration.traefik import Traefik
+from kamal_tasks.errors import KamalError, NoMatch, UnknownAccessory
+from kamal_tasks.scalars import text
 
 __all__ = ["Config", "Role", "Accessory", "Env", "UnknownAccessory"]
 
 REDACTED = "[REDACTED]"
-
-
-@dataclass
-class UnknownAccessory(KamalError):
-    """An accessory name that the configuration does not define."""
-
-    name: str
-    options: list[str]
-
-    def __str__(self) -> str:
-        return f"No accessory by the name of '{self.name}' (options: {' and '.join(self.options)})"
 
 
 class Config:
@@ -59,16 +46,14 @@ class Config:
         version: str | Callable[[], str],
         destination: str | None = None,
         env_values: Mapping[str, str] | None = None,
-        host_filter: tuple[str, ...] = (),
-        role_filter: tuple[str, ...] = (),
-        primary_only: bool = False,
+        selection: Selection | None = None,
     ) -> None:
         self.raw = raw
         self._version = version
         self.destination = destination
         self.env_values = dict(env_values or {})
-        self.host_filter, self.role_filter = host_filter, role_filter
-        self.primary_only = primary_only
+        #: The hosts and roles this command acts on (everything by default).
+        self.selection = selection or Selection()
 
     @cached_property
     def version(self) -> str:
@@ -95,18 +80,11 @@ class Config:
         self, hosts: str | None = None, roles: str | None = None, primary: bool = False
     ) -> Config:
         """A copy limited by ``--hosts``/``--roles`` (comma lists with ``*``) or ``--primary``."""
-        selected = Config(
-            self.raw,
-            self._version,
-            self.destination,
-            self.env_values,
-            _split(hosts),
-            _split(roles),
-            primary,
-        )
-        if selected.host_filter and not selected.hosts:
+        selection = Selection.parse(hosts, roles, primary)
+        selected = Config(self.raw, self._version, self.destination, self.env_values, selection)
+        if selection.host_patterns and not selected.hosts:
             raise NoMatch("hosts", hosts or "")
-        if selected.role_filter and not selected.roles:
+        if selection.role_patterns and not selected.roles:
             raise NoMatch("roles", roles or "")
         return selected
 
@@ -183,12 +161,7 @@ class Config:
     @property
     def roles(self) -> list[Role]:
         """The selected roles that have selected hosts, primary role first."""
-        roles = [
-            role
-            for role in self.all_roles
-            if _matches(role.name, self.role_filter) and self.role_hosts(role)
-        ]
-        return sorted(roles, key=lambda role: not role.primary)
+        return self.selection.roles(self)
 
     def role(self, name: str) -> Role:
         """The role called ``name``."""
@@ -201,23 +174,27 @@ class Config:
 
     def role_hosts(self, role: Role) -> list[str]:
         """The selected hosts of ``role``."""
-        hosts = [h for h in role.host_names if _matches(h, self.host_filter)]
-        if self.primary_only:
-            hosts = [h for h in hosts if h == self.primary_host]
-        return hosts
+        return self.selection.role_hosts(self, role)
 
     @property
     def hosts(self) -> list[str]:
         """Every selected host, once each, in role order."""
-        return _unique(h for role in self.roles for h in self.role_hosts(role))
+        return unique(h for role in self.roles for h in self.role_hosts(role))
 
     @property
     def primary_host(self) -> str:
         """The first host of the primary role (the lock lives here)."""
-        hosts = self.primary_role.host_names or _unique(
-            h for role in self.all_roles for h in role.host_names
-        )
-        return hosts[0]
+        return (self.primary_role.host_names or self.all_hosts)[0]
+
+    @property
+    def all_hosts(self) -> list[str]:
+        """Every host of every role, once each, ignoring the selection."""
+        return unique(h for role in self.all_roles for h in role.host_names)
+
+    @property
+    def hosts_with_accessories(self) -> list[str]:
+        """The selected hosts, then every accessory's hosts (what bootstrap prepares)."""
+        return unique([*self.hosts, *(h for a in self.accessories.values() for h in a.hosts)])
 
     def roles_on(self, host: str) -> list[Role]:
         """The selected roles that run on ``host``."""
@@ -226,7 +203,7 @@ class Config:
     @property
     def traefik_hosts(self) -> list[str]:
         """Selected hosts of roles routed through Traefik."""
-        return _unique(
+        return unique(
             h for role in self.roles if role.running_traefik for h in self.role_hosts(role)
         )
 
@@ -324,14 +301,14 @@ class Config:
         """The audit log file on each host."""
         return f"{self.run_directory}/{self.service_and_destination}-audit.log"
 
-    def env_path(self, relative: str) -> str:
-        """A path under the run directory (env files, cords, assets)."""
+    def run_path(self, relative: str) -> str:
+        """A path under the run directory (env files, locks, cords, assets)."""
         return f"{self.run_directory}/{relative}"
 
     @property
     def traefik_env_file(self) -> str:
         """Traefik's secret env file."""
-        return self.env_path("env/traefik/traefik.env")
+        return self.run_path("env/traefik/traefik.env")
 
     # --- output ---------------------------------------------------------------------------
     def redacted(self) -> dict[str, Any]:
@@ -357,15 +334,3 @@ class Config:
             "primary_host": self.primary_host,
             "roles": {role.name: role.host_names for role in self.all_roles},
         }
-
-
-def _split(value: str | None) -> tuple[str, ...]:
-    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
-
-
-def _matches(name: str, patterns: tuple[str, ...]) -> bool:
-    return not patterns or any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
-
-
-def _unique(items: Any) -> list[str]:
-    return list(dict.fromkeys(items))

@@ -6,7 +6,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kamal_tasks.configuration.env import Env, text
+from kamal_tasks.configuration.env import NESTED_ENV, Env
+from kamal_tasks.configuration.validators import (
+    ArrayOf,
+    HashOf,
+    Section,
+    command_line,
+    hash_of_anything,
+    name,
+    strict_string,
+    string,
+)
+from kamal_tasks.scalars import text
 
 
 @dataclass(frozen=True)
@@ -72,3 +83,31 @@ def _hosts(raw: Mapping[str, Any], role_hosts: Mapping[str, list[str]]) -> list[
     for role in raw.get("roles") or []:
         hosts += [h for h in role_hosts.get(role, []) if h not in hosts]
     return hosts
+
+
+# --- schema --------------------------------------------------------------------------------------
+def one_placement(accessory: Mapping[Any, Any]) -> str | None:
+    """An accessory runs on exactly one of ``host``, ``hosts`` or ``roles``."""
+    given = [key for key in ("host", "hosts", "roles") if key in accessory]
+    return None if len(given) == 1 else "specify one of host, hosts or roles"
+
+
+ACCESSORY = Section(
+    {
+        "service": name(),
+        "image": string,
+        "host": strict_string,
+        "hosts": ArrayOf(strict_string),
+        "roles": ArrayOf(strict_string),
+        "cmd": command_line,
+        "port": string,
+        "labels": HashOf(string),
+        "options": hash_of_anything,
+        "env": NESTED_ENV,
+        "files": ArrayOf(string),
+        "directories": ArrayOf(string),
+        "volumes": ArrayOf(string),
+    },
+    required=("image",),
+    rules=(one_placement,),
+)

@@ -1,6 +1,6 @@
 """The documented example configuration, one YAML file per section (``docs/<section>.yml``).
 
-The same files define what validation accepts (see ``schemas.py``), are printed by the
+The same files define what validation accepts (each section module's schema), are printed by the
 ``docs`` task and are turned into Markdown pages. Importing this module is cheap: no YAML
 or voluptuous.
 """
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+
+from kamal_tasks.errors import UnknownSection
 
 #: The documented sections, the root configuration first.
 SECTIONS: tuple[str, ...] = (
@@ -29,22 +31,10 @@ SECTIONS: tuple[str, ...] = (
 )
 
 
-class UnknownSection(KeyError):
-    """No documented section has this name."""
-
-    def __init__(self, name: str, sections: tuple[str, ...] = SECTIONS) -> None:
-        super().__init__(name)
-        self.name = name
-        self.sections = sections
-
-    def __str__(self) -> str:
-        return f"Unknown section '{self.name}' (sections: {', '.join(self.sections)})"
-
-
 def example(section: str) -> str:
     """The documented example YAML of one section (raises ``UnknownSection``)."""
     if section not in SECTIONS:
-        raise UnknownSection(section)
+        raise UnknownSection(section, SECTIONS)
     docs = resources.files("kamal_tasks").joinpath("configuration", "docs")
     return docs.joinpath(f"{section}.yml").read_text(encoding="utf-8")
 

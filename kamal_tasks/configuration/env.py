@@ -6,7 +6,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kamal_tasks.configuration.validators import (
+    ArrayOf,
+    HashOf,
+    Validator,
+    errors_at,
+    invalid,
+    raise_all,
+    string,
+    unknown_keys_message,
+)
 from kamal_tasks.errors import MissingSecret
+from kamal_tasks.scalars import text
 
 
 @dataclass(frozen=True)
@@ -43,22 +54,48 @@ class Env:
         return {key: values[key] for key in self.secret_keys}
 
 
-def text(value: Any) -> str:
-    """A scalar as the string YAML wrote (a number or boolean is accepted where Kamal expects a
-    string): ``True`` -> ``"true"``, ``8`` -> ``"8"``."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def optional_text(value: Any) -> str | None:
-    """``text(value)``, or None for None."""
-    return None if value is None else text(value)
-
-
 def tag_envs(raw_config: Mapping[str, Any]) -> dict[str, Env]:
     """Env per host tag, from ``env: tags:`` or the seed's root-level ``env_tags:``."""
     raw_env = raw_config.get("env")
     tags = dict(raw_env.get("tags") or {}) if isinstance(raw_env, Mapping) else {}
     tags.update(raw_config.get("env_tags") or {})
     return {str(name): Env.from_raw(value) for name, value in tags.items()}
+
+
+# --- schema --------------------------------------------------------------------------------------
+ENV_KEYS = ("clear", "secret", "tags")
+
+
+class EnvSchema:
+    """An env: a flat mapping of clear values, or ``clear``/``secret``/``tags``.
+
+    ``tags`` (tag -> env, flat or clear/secret) are allowed only in the root env.
+    """
+
+    def __init__(self, *, root: bool) -> None:
+        self.root = root
+        self.fields: dict[str, Validator] = {"clear": HashOf(string), "secret": ArrayOf(string)}
+        if root:
+            self.fields["tags"] = HashOf(EnvSchema(root=False))
+
+    def __call__(self, value: Any) -> dict[Any, Any]:
+        if not isinstance(value, dict):
+            raise invalid("should be a hash")
+        if not any(key in ENV_KEYS for key in value):
+            return HashOf(string)(value)
+        unknown = [key for key in value if key not in ENV_KEYS]
+        errors = [invalid(unknown_keys_message(unknown))] if unknown else []
+        for key, check in self.fields.items():
+            if key in value:
+                errors += errors_at(check, value[key], [key])
+        if "tags" in value and not self.root:
+            errors.append(invalid("tags are only allowed in the root env"))
+        raise_all(errors)
+        return value
+
+
+#: The env of a role, accessory, traefik or tag: no ``tags`` of its own.
+NESTED_ENV = EnvSchema(root=False)
+
+
+ROOT_ENV = EnvSchema(root=True)

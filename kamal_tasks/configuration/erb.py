@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
-from kamal_tasks.errors import KamalError
+from kamal_tasks.errors import ErbError
 
 SUPPORTED = (
     "kamal-tasks supports only <%= ENV['X'] %>, <%= ENV.fetch('X') %>, "
@@ -43,18 +42,6 @@ _EXPRESSION = re.compile(
     re.VERBOSE,
 )
 _ESCAPES = {"n": "\n", "t": "\t", "s": " ", "r": "\r", "e": "\x1b", "a": "\a"}
-
-
-@dataclass
-class ErbError(KamalError):
-    """ERB in a configuration file that kamal-tasks cannot render."""
-
-    source: str
-    line: int
-    problem: str
-
-    def __str__(self) -> str:
-        return f"{self.source}:{self.line}: {self.problem}"
 
 
 def render(text: str, env: Mapping[str, str], source: str | Path = "config/deploy.yml") -> str:

@@ -6,33 +6,51 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kamal_tasks.configuration.env import Env, optional_text
-from kamal_tasks.configuration.sections import Healthcheck, Logging
+from kamal_tasks.configuration.env import NESTED_ENV, Env
+from kamal_tasks.configuration.healthcheck import HEALTHCHECK, Healthcheck
+from kamal_tasks.configuration.logging import LOGGING, Logging
+from kamal_tasks.configuration.validators import (
+    ArrayOf,
+    HashOf,
+    Section,
+    boolean,
+    command_line,
+    errors_at,
+    hash_of_anything,
+    invalid,
+    raise_all,
+    strict_string,
+    string,
+)
+from kamal_tasks.configuration.validators import (
+    name as named,
+)
+from kamal_tasks.scalars import optional_text
 
 
 @dataclass(frozen=True)
-class Host:
+class TaggedHost:
     """A host name or address and the tags given to it in ``servers``."""
 
     name: str
     tags: tuple[str, ...] = ()
 
 
-def parse_host(entry: Any) -> Host:
+def parse_host(entry: Any) -> TaggedHost:
     """``"1.1.1.1"``, ``{"1.1.1.2": "tag1"}`` or ``{"1.1.1.3": ["tag1", "tag2"]}``."""
     if isinstance(entry, Mapping):
         ((name, tags),) = entry.items()
-        return Host(str(name), (tags,) if isinstance(tags, str) else tuple(tags or ()))
-    return Host(str(entry))
+        return TaggedHost(str(name), (tags,) if isinstance(tags, str) else tuple(tags or ()))
+    return TaggedHost(str(entry))
 
 
-def merge_hosts(entries: list[Any]) -> list[Host]:
+def merge_hosts(entries: list[Any]) -> list[TaggedHost]:
     """Parse host entries; a host listed twice keeps one place and gathers all its tags."""
     merged: dict[str, list[str]] = {}
     for host in map(parse_host, entries):
         tags = merged.setdefault(host.name, [])
         tags.extend(tag for tag in host.tags if tag not in tags)
-    return [Host(name, tuple(tags)) for name, tags in merged.items()]
+    return [TaggedHost(name, tuple(tags)) for name, tags in merged.items()]
 
 
 @dataclass(frozen=True)
@@ -42,7 +60,7 @@ class Role:
     name: str
     service: str
     destination: str | None
-    hosts: list[Host]
+    hosts: list[TaggedHost]
     primary: bool
     specialized: dict[str, Any] = field(default_factory=dict)
     root_env: Env = field(default_factory=Env)
@@ -172,3 +190,60 @@ def role_specs(servers: Any) -> dict[str, tuple[list[Any], dict[str, Any]]]:
         else:
             specs[str(name)] = (list(value or []), {})
     return specs
+
+
+# --- schema --------------------------------------------------------------------------------------
+def host_tags(value: Any) -> Any:
+    """A host's tags: one tag, or a list of them."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return ArrayOf(strict_string)(value)
+    raise invalid("should be a string or an array")
+
+
+def host(value: Any) -> Any:
+    """A host: ``1.1.1.1``, or a one-entry mapping ``1.1.1.1: tag`` / ``1.1.1.1: [tags]``."""
+    if isinstance(value, dict):
+        if len(value) != 1:
+            raise invalid("multiple hosts found")
+        ((name, tags),) = value.items()
+        raise_all(errors_at(host_tags, tags, [name]))
+        return value
+    return strict_string(value)
+
+
+HOSTS = ArrayOf(host)
+
+
+ROLE = Section(
+    {
+        "hosts": HOSTS,
+        "traefik": boolean,
+        "cmd": command_line,
+        "options": hash_of_anything,
+        "healthcheck": HEALTHCHECK,
+        "logging": LOGGING,
+        "labels": HashOf(string),
+        "env": NESTED_ENV,
+        "asset_path": string,
+    }
+)
+
+
+def role(value: Any) -> Any:
+    """A role: a list of hosts, or a mapping with ``hosts`` and role settings."""
+    if isinstance(value, list):
+        return HOSTS(value)
+    if isinstance(value, dict):
+        return ROLE(value)
+    raise invalid("should be an array or a hash")
+
+
+def servers(value: Any) -> Any:
+    """A list of hosts (the single ``web`` role), or a mapping of role name -> role."""
+    if isinstance(value, list):
+        return HOSTS(value)
+    if isinstance(value, dict):
+        return HashOf(role, keys=named("role name"))(value)
+    raise invalid("should be an array or a hash")

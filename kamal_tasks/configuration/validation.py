@@ -1,6 +1,6 @@
 """Validate a raw (merged) configuration, reporting every problem at once.
 
-Each section is checked by its voluptuous schema (``schemas.py``, mirroring the documented
+Each section is checked by its voluptuous schema (in the section's module, mirroring the documented
 example in ``docs/<section>.yml``): unknown keys and wrong types are errors. Rules that span
 sections (roles without hosts, the primary role) run afterwards. Messages carry the
 ``/``-joined path from the root, e.g. ``servers/web/hosts/1: should be a string``.
@@ -13,9 +13,10 @@ from typing import Any
 
 from voluptuous import Invalid
 
-from kamal_tasks.configuration.env import text
-from kamal_tasks.configuration.schemas import NAME_PATTERN, ROOT, errors_at, matches, shown_key
+from kamal_tasks.configuration.root import ROOT
+from kamal_tasks.configuration.validators import NAME_PATTERN, errors_at, matches, shown_key
 from kamal_tasks.errors import ConfigurationError
+from kamal_tasks.scalars import text
 
 #: voluptuous's own messages, should any reach us, in our wording.
 VOLUPTUOUS_MESSAGES = {

@@ -10,26 +10,11 @@ import os
 import re
 import secrets
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
-from kamal_tasks.errors import KamalError
+from kamal_tasks.errors import InvalidVersion, KamalError
 
 TAG_PATTERN = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
-
-
-@dataclass
-class InvalidVersion(KamalError):
-    """A version that is not a valid Docker tag; ``source`` names where it came from."""
-
-    source: str
-    value: str
-
-    def __str__(self) -> str:
-        return (
-            f"{self.source} {self.value!r} is not a valid Docker tag "
-            f"(should match {TAG_PATTERN}: letters, digits, _ . -, at most 128)"
-        )
 
 
 def checked_version(value: str, source: str) -> str:

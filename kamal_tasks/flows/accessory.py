@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kamal_tasks.commands import accessory as accessory_commands
-from kamal_tasks.commands import registry
-from kamal_tasks.errors import KamalError
+from kamal_tasks.errors import AccessoryFileUnreadable
+from kamal_tasks.flows.build import registry_login
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Accessory
@@ -31,11 +30,7 @@ def boot(k: KamalContext, name: str, *, login: bool = True) -> None:
 
         def start(host: Host, accessory: Accessory = accessory) -> None:
             if login:
-                username = config.registry.resolved_username(k.env_values)
-                host.run(
-                    registry.login(config, username),
-                    stdin=config.registry.resolved_password(k.env_values),
-                )
+                registry_login(k).run_on(host)
             upload_files(k, host, accessory)
             if accessory.directories:
                 host.run(accessory_commands.make_directories(accessory))
@@ -52,18 +47,6 @@ def upload_files(k: KamalContext, host: Host, accessory: Accessory) -> None:
         content = read_local_file(k, accessory, local)
         host.upload(content, remote, shown=local)
         host.run(accessory_commands.chmod_file(remote))
-
-
-@dataclass
-class AccessoryFileUnreadable(KamalError):
-    """A file listed in an accessory's ``files`` cannot be read as text on this machine."""
-
-    accessory: str
-    path: str
-    problem: str
-
-    def __str__(self) -> str:
-        return f"accessories/{self.accessory}/files: {self.path}: {self.problem}"
 
 
 def read_local_file(k: KamalContext, accessory: Accessory, local: str) -> str:
@@ -103,3 +86,11 @@ def remove(k: KamalContext, name: str) -> None:
             k.output.host(host.name, f"Removed {accessory.service}")
 
         k.runner.on(accessory.hosts, drop)
+
+
+def reboot(k: KamalContext, name: str) -> None:
+    """Stop and remove the accessory's container, then boot it again."""
+    for accessory in selected(k, name):
+        k.runner.run(accessory.hosts, accessory_commands.stop(accessory), warn=True)
+        k.runner.run(accessory.hosts, accessory_commands.remove_container(accessory), warn=True)
+    boot(k, name)

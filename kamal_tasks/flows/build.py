@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,17 +16,33 @@ if TYPE_CHECKING:
     from kamal_tasks.runner import Host
 
 
+@dataclass(frozen=True)
+class RegistryLogin:
+    """``docker login`` with its password, which travels on stdin only."""
+
+    command: str
+    password: str
+
+    def run_on(self, host: Host) -> None:
+        """Log ``host`` in to the registry."""
+        host.run(self.command, stdin=self.password)
+
+
+def registry_login(k: KamalContext) -> RegistryLogin:
+    """The registry login of this configuration (raises ``MissingSecret`` for the password)."""
+    reg = k.config.registry
+    command = registry.login(k.config, reg.resolved_username(k.env_values))
+    return RegistryLogin(command, reg.resolved_password(k.env_values))
+
+
 def login(k: KamalContext, *, local: bool = True, remote: bool = True) -> None:
     """``docker login`` here and on every host; the password travels on stdin only."""
-    config = k.config
-    reg = config.registry
-    command = registry.login(config, reg.resolved_username(k.env_values))
-    password = reg.resolved_password(k.env_values)
+    credentials = registry_login(k)
     k.output.info("Logging in to the image registry...")
     if local:
-        k.runner.local(command, stdin=password)
+        k.runner.local(credentials.command, stdin=credentials.password)
     if remote:
-        k.runner.on(config.hosts, lambda host: host.run(command, stdin=password))
+        k.runner.on(k.config.hosts, credentials.run_on)
 
 
 def logout(k: KamalContext, *, local: bool = True, remote: bool = True) -> None:

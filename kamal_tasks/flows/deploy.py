@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kamal_tasks.commands import app
-from kamal_tasks.errors import KamalError
+from kamal_tasks.errors import VersionUnavailable
 from kamal_tasks.flows import accessory, boot, build, env, lock, prune, server, traefik
 
 if TYPE_CHECKING:
     from kamal_tasks.context import KamalContext
     from kamal_tasks.runner import Host
-
-
-@dataclass
-class VersionUnavailable(KamalError):
-    """``rollback`` to a version whose containers are not on every host."""
-
-    version: str
-    hosts: list[str]
-
-    def __str__(self) -> str:
-        return (
-            f"The app version '{self.version}' is not available as a container on "
-            f"{', '.join(self.hosts)} (see `inv app.containers` for available versions)"
-        )
 
 
 def deploy(k: KamalContext, *, skip_push: bool = False) -> None:

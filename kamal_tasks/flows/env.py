@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kamal_tasks.commands import env_files
-from kamal_tasks.errors import KamalError
+from kamal_tasks.errors import EnvFilesMissing
 from kamal_tasks.flows import lock
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def planned_files(k: KamalContext) -> dict[str, list[EnvFile]]:
             add(host, env_files.role_env_file(config, role), role.env(host))
     for host in config.traefik_hosts:
         add(host, env_files.traefik_env_file(config), config.traefik.env)
-    if not (config.role_filter or config.host_filter or config.primary_only):
+    if not config.selection.narrowed:
         for accessory in config.accessories.values():
             for host in accessory.hosts:
                 add(host, env_files.accessory_env_file(config, accessory), accessory.env)
@@ -92,17 +92,6 @@ def _delete(k: KamalContext) -> None:
         dict.fromkeys([*config.hosts, *(h for a in config.accessories.values() for h in a.hosts)])
     )
     k.runner.on(hosts, remove)
-
-
-@dataclass
-class EnvFilesMissing(KamalError):
-    """Role env files that a deploy needs are not on some hosts."""
-
-    missing: dict[str, list[str]]
-
-    def __str__(self) -> str:
-        lines = [f"  {host}: {', '.join(paths)}" for host, paths in self.missing.items()]
-        return "\n".join(["Env files are missing (run `inv env.push` first):", *lines])
 
 
 def check_present(k: KamalContext) -> None:

@@ -14,11 +14,7 @@ if TYPE_CHECKING:
 def bootstrap(k: KamalContext) -> None:
     """Install Docker on hosts that lack it (root only) and create the run directory."""
     config = k.config
-    hosts = list(
-        dict.fromkeys(
-            [*config.hosts, *(h for acc in config.accessories.values() for h in acc.hosts)]
-        )
-    )
+    hosts = config.hosts_with_accessories
     k.output.info(f"Ensuring Docker is installed on {len(hosts)} host(s)...")
     missing: list[str] = []
 

@@ -7,13 +7,12 @@ import shlex
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass
 from fnmatch import fnmatch
 from typing import TYPE_CHECKING, Any
 
 from kamal_tasks.commands import app as app_commands
 from kamal_tasks.commands import interactive
-from kamal_tasks.errors import KamalError
+from kamal_tasks.errors import KamalError, NoRunningContainer, PickOneHost
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Accessory, Role
@@ -21,31 +20,6 @@ if TYPE_CHECKING:
 
 #: Exit status of a session ended with Ctrl-C (128 + SIGINT), as shells report it.
 INTERRUPTED = 130
-
-
-@dataclass
-class PickOneHost(KamalError):
-    """A one-host session (``-i``, ``--follow``) matched several hosts."""
-
-    task: str
-    hosts: list[str]
-
-    def __str__(self) -> str:
-        return (
-            f"{self.task} runs on one host, but --hosts matched {', '.join(self.hosts)}: "
-            "pick one with --hosts"
-        )
-
-
-@dataclass
-class NoRunningContainer(KamalError):
-    """``--reuse`` found no running container of the role on the host."""
-
-    role: str
-    host: str
-
-    def __str__(self) -> str:
-        return f"No running container of role {self.role} on {self.host} to reuse"
 
 
 def one_host(k: KamalContext, task: str, candidates: list[str]) -> str:
@@ -158,6 +132,19 @@ def default_lines(
     if since or grep:
         return None
     return 10 if follow else 100
+
+
+def log_options(
+    since: str | None,
+    lines: int | str | None,
+    grep: str | None,
+    grep_options: str | None,
+    *,
+    follow: bool = False,
+) -> dict[str, Any]:
+    """The options of a ``logs`` builder, ``--lines`` defaulted as Kamal does."""
+    tail = default_lines(lines, since, grep, follow=follow)
+    return {"since": since, "lines": tail, "grep": grep, "grep_options": grep_options}
 
 
 def exit_with(code: int) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kamal_tasks.commands import registry
 from kamal_tasks.commands import traefik as traefik_commands
+from kamal_tasks.flows.build import registry_login
 
 if TYPE_CHECKING:
     from kamal_tasks.context import KamalContext
@@ -25,11 +25,10 @@ def reboot(k: KamalContext, *, rolling: bool = False) -> None:
     """Replace the Traefik container (host by host with ``rolling``), each group between the
     ``pre-``/``post-traefik-reboot`` hooks."""
     config = k.config
-    login = registry.login(config, config.registry.resolved_username(k.env_values))
-    password = config.registry.resolved_password(k.env_values)
+    login = registry_login(k)
 
     def replace(host: Host) -> None:
-        host.run(login, stdin=password)
+        login.run_on(host)
         host.run(traefik_commands.stop(), warn=True)
         host.run(traefik_commands.remove_container(), warn=True)
         host.run(traefik_commands.run(config))
@@ -40,3 +39,23 @@ def reboot(k: KamalContext, *, rolling: bool = False) -> None:
         k.hook("pre-traefik-reboot", hosts=group)
         k.runner.on(group, replace)
         k.hook("post-traefik-reboot", hosts=group)
+
+
+def start(k: KamalContext) -> None:
+    """Start the Traefik container."""
+    k.runner.run(k.config.traefik_hosts, traefik_commands.start())
+
+
+def stop(k: KamalContext) -> None:
+    """Stop the Traefik container."""
+    k.runner.run(k.config.traefik_hosts, traefik_commands.stop(), warn=True)
+
+
+def remove(k: KamalContext) -> None:
+    """Stop Traefik, then remove its container and image (each step past failures)."""
+    for command in (
+        traefik_commands.stop(),
+        traefik_commands.remove_container(),
+        traefik_commands.remove_image(),
+    ):
+        k.runner.run(k.config.traefik_hosts, command, warn=True)

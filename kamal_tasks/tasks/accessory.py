@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from kamal_tasks.context import KamalContext, kamal_task
+from kamal_tasks.context import KamalContext
+from kamal_tasks.task import kamal_task
 from kamal_tasks.tasks.main import LOGS_HELP, YES_HELP
 
 NAME_HELP = {"name": "Accessory name, or all"}
@@ -19,13 +20,9 @@ def boot(k: KamalContext, name: str) -> None:
 @kamal_task(positional=["name"], help=NAME_HELP)
 def reboot(k: KamalContext, name: str) -> None:
     """Remove and boot an accessory again."""
-    from kamal_tasks.commands import accessory as commands
     from kamal_tasks.flows import accessory
 
-    for acc in accessory.selected(k, name):
-        k.runner.run(acc.hosts, commands.stop(acc), warn=True)
-        k.runner.run(acc.hosts, commands.remove_container(acc), warn=True)
-    accessory.boot(k, name)
+    accessory.reboot(k, name)
 
 
 @kamal_task(positional=["name"], help=NAME_HELP)
@@ -102,8 +99,7 @@ def logs(
     from kamal_tasks.commands import accessory as commands
     from kamal_tasks.flows import accessory, sessions
 
-    tail = sessions.default_lines(lines, since, grep, follow=follow)
-    options = {"since": since, "lines": tail, "grep": grep, "grep_options": grep_options}
+    options = sessions.log_options(since, lines, grep, grep_options, follow=follow)
     if follow:
         acc = sessions.one_accessory(k, "accessory.logs --follow", name)
         host = sessions.one_host(k, "accessory.logs --follow", sessions.hosts_of(k, acc))

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kamal_tasks.errors import KamalError
+from kamal_tasks import errors
 
 if TYPE_CHECKING:
     from invoke import Collection
@@ -24,16 +24,6 @@ if TYPE_CHECKING:
 
 NAME_PATTERN = r"^[a-z0-9_-]+$"
 _builtin: set[str] = set()
-
-
-@dataclass
-class AliasError(KamalError):
-    """An alias's command line does not start with a built-in task."""
-
-    command: str
-
-    def __str__(self) -> str:
-        return f"`{self.command}` should start with a task (e.g. app.exec, or Kamal's app exec)"
 
 
 def builtin_task_names() -> set[str]:
@@ -50,13 +40,13 @@ def resolve(command: str) -> list[str]:
     try:
         words = shlex.split(command)
     except ValueError:
-        raise AliasError(command) from None
+        raise errors.AliasError(command) from None
     names = builtin_task_names()
     if len(words) >= 2 and f"{words[0]}.{words[1]}" in names:
         return [f"{words[0]}.{words[1]}", *words[2:]]
     if words and words[0] in names:
         return words
-    raise AliasError(command)
+    raise errors.AliasError(command)
 
 
 def read(config_file: Path) -> dict[str, str]:
@@ -93,7 +83,7 @@ def add_to(collection: Collection, config_file: Path) -> None:
 
 def alias_task(name: str, command: str) -> Any:
     """A task called ``name`` running ``command`` with the options it was given."""
-    from kamal_tasks.context import kamal_task
+    from kamal_tasks.task import kamal_task
 
     def body(k: KamalContext) -> None:
         run(k, command)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kamal_tasks.context import KamalContext, kamal_task
-from kamal_tasks.tasks.main import LOGS_HELP, show
+from kamal_tasks.context import KamalContext
+from kamal_tasks.flows.answers import show
+from kamal_tasks.task import kamal_task
+from kamal_tasks.tasks.main import LOGS_HELP
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Role
@@ -24,21 +26,17 @@ def boot(k: KamalContext) -> None:
 @kamal_task
 def start(k: KamalContext) -> None:
     """Start the existing app containers of the version."""
-    from kamal_tasks.commands import app
+    from kamal_tasks.flows import app
 
-    config = k.config
-    for role in config.roles:
-        k.runner.run(config.role_hosts(role), app.start(config, role))
+    app.start(k)
 
 
 @kamal_task
 def stop(k: KamalContext) -> None:
     """Stop the running app containers."""
-    from kamal_tasks.commands import app
+    from kamal_tasks.flows import app
 
-    config = k.config
-    for role in config.roles:
-        k.runner.run(config.role_hosts(role), app.stop(config, role), warn=True)
+    app.stop(k)
 
 
 @kamal_task
@@ -69,19 +67,13 @@ def images(k: KamalContext) -> None:
 @kamal_task(help={"stop": "Stop the stale containers"})
 def stale_containers(k: KamalContext, stop: bool = False) -> None:
     """Show (or stop) running containers that are not the newest of their role."""
-    from kamal_tasks.commands import app
+    from kamal_tasks.flows import app
     from kamal_tasks.flows.deploy import stop_stale_containers
 
     if stop:
         stop_stale_containers(k)
         return
-    for role in k.config.roles:
-        results = k.runner.run(
-            k.config.role_hosts(role), app.running_container_names(k.config, role)
-        )
-        for host, result in results.items():
-            for name in result.stdout.split()[1:]:
-                k.output.result(f"[{host}] stale: {name}")
+    app.show_stale_containers(k)
 
 
 @kamal_task(
@@ -142,13 +134,10 @@ def logs(
     from kamal_tasks.flows import sessions
 
     config = k.config
-    tail = sessions.default_lines(lines, since, grep, follow=follow)
+    options = sessions.log_options(since, lines, grep, grep_options, follow=follow)
 
     def command(role: Role) -> str:
-        return app.logs(
-            config, role, since=since, lines=tail, grep=grep, grep_options=grep_options,
-            follow=follow,
-        )  # fmt: skip
+        return app.logs(config, role, follow=follow, **options)
 
     if follow:
         host = sessions.one_host(k, "app.logs --follow", config.hosts)
@@ -161,15 +150,10 @@ def logs(
 @kamal_task
 def remove(k: KamalContext) -> None:
     """Remove the app's containers and images from the servers, inside the deploy lock."""
-    from kamal_tasks.commands import app
-    from kamal_tasks.flows import lock
+    from kamal_tasks.flows import app, lock
 
-    config = k.config
     with lock.held(k, "Removing the app"):
-        for role in config.roles:
-            k.runner.run(config.role_hosts(role), app.stop(config, role), warn=True)
-            k.runner.run(config.role_hosts(role), app.remove_containers(config, role))
-        k.runner.run(config.hosts, app.remove_images(config))
+        app.remove(k)
 
 
 @kamal_task

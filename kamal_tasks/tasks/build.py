@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from kamal_tasks.context import KamalContext, kamal_task
+from kamal_tasks.context import KamalContext
+from kamal_tasks.task import kamal_task
 
 
 @kamal_task
@@ -32,22 +33,22 @@ def pull(k: KamalContext) -> None:
 @kamal_task
 def create(k: KamalContext) -> None:
     """Create the buildx builder."""
-    from kamal_tasks.commands import builder
+    from kamal_tasks.flows import builder
 
-    k.runner.local(builder.create(k.config))
+    builder.create(k)
 
 
 @kamal_task
 def remove(k: KamalContext) -> None:
     """Remove the buildx builder."""
-    from kamal_tasks.commands import builder
+    from kamal_tasks.flows import builder
 
-    k.runner.local(builder.remove(k.config))
+    builder.remove(k)
 
 
 @kamal_task
 def details(k: KamalContext) -> None:
     """Show the builder's details."""
-    from kamal_tasks.commands import builder
+    from kamal_tasks.flows import builder
 
-    k.output.result(k.runner.local(builder.info(k.config)).stdout)
+    builder.details(k)

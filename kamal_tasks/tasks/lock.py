@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from kamal_tasks.context import KamalContext, kamal_task
+from kamal_tasks.context import KamalContext
+from kamal_tasks.task import kamal_task
 
 
 @kamal_task

@@ -5,8 +5,10 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from kamal_tasks.context import KamalContext, kamal_task
+from kamal_tasks.context import KamalContext
 from kamal_tasks.errors import KamalError
+from kamal_tasks.flows.answers import show
+from kamal_tasks.task import kamal_task
 
 
 @kamal_task(help={"section": "Only this section", "output": "Write Markdown pages to this dir"})
@@ -153,10 +155,3 @@ def remove(k: KamalContext, yes: bool = False) -> None:
     question = "This will remove all containers and images. Are you sure?"
     confirm("remove", question, yes=yes or k.options.dry_run)
     removal.remove_everything(k)
-
-
-def show(k: KamalContext, hosts: list[str], command: str, title: str) -> None:
-    """Run a read-only command on ``hosts`` and print each host's answer under ``title``."""
-    results = k.runner.run(hosts, command)
-    for host, result in results.items():
-        k.output.result(f"{title} on {host}:\n{result.stdout.rstrip()}\n")

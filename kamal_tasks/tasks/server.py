@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from kamal_tasks.context import KamalContext, kamal_task
-from kamal_tasks.tasks.main import show
+from kamal_tasks.context import KamalContext
+from kamal_tasks.flows.answers import show
+from kamal_tasks.task import kamal_task
 
 
 @kamal_task(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from kamal_tasks.context import KamalContext, kamal_task
-from kamal_tasks.tasks.main import LOGS_HELP, YES_HELP, show
+from kamal_tasks.context import KamalContext
+from kamal_tasks.flows.answers import show
+from kamal_tasks.task import kamal_task
+from kamal_tasks.tasks.main import LOGS_HELP, YES_HELP
 
 
 @kamal_task
@@ -29,26 +31,26 @@ def reboot(k: KamalContext, rolling: bool = False, yes: bool = False) -> None:
 @kamal_task
 def start(k: KamalContext) -> None:
     """Start the Traefik container."""
-    from kamal_tasks.commands import traefik
+    from kamal_tasks.flows import traefik
 
-    k.runner.run(k.config.traefik_hosts, traefik.start())
+    traefik.start(k)
 
 
 @kamal_task
 def stop(k: KamalContext) -> None:
     """Stop the Traefik container."""
-    from kamal_tasks.commands import traefik
+    from kamal_tasks.flows import traefik
 
-    k.runner.run(k.config.traefik_hosts, traefik.stop(), warn=True)
+    traefik.stop(k)
 
 
 @kamal_task
 def restart(k: KamalContext) -> None:
     """Stop then start the Traefik container."""
-    from kamal_tasks.commands import traefik
+    from kamal_tasks.flows import traefik
 
-    k.runner.run(k.config.traefik_hosts, traefik.stop(), warn=True)
-    k.runner.run(k.config.traefik_hosts, traefik.start())
+    traefik.stop(k)
+    traefik.start(k)
 
 
 @kamal_task
@@ -72,8 +74,7 @@ def logs(
     from kamal_tasks.commands import traefik
     from kamal_tasks.flows import sessions
 
-    tail = sessions.default_lines(lines, since, grep, follow=follow)
-    options = {"since": since, "lines": tail, "grep": grep, "grep_options": grep_options}
+    options = sessions.log_options(since, lines, grep, grep_options, follow=follow)
     if follow:
         host = sessions.one_host(k, "traefik.logs --follow", k.config.traefik_hosts)
         sessions.follow(k, host, traefik.logs(follow=True, **options))
@@ -84,8 +85,6 @@ def logs(
 @kamal_task
 def remove(k: KamalContext) -> None:
     """Remove Traefik's container and image."""
-    from kamal_tasks.commands import traefik
+    from kamal_tasks.flows import traefik
 
-    k.runner.run(k.config.traefik_hosts, traefik.stop(), warn=True)
-    k.runner.run(k.config.traefik_hosts, traefik.remove_container(), warn=True)
-    k.runner.run(k.config.traefik_hosts, traefik.remove_image(), warn=True)
+    traefik.remove(k)

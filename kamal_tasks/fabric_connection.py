@@ -1,9 +1,12 @@
-"""``ssh.proxy_command`` whose end is noticed at once.
+"""Fabric's ``Connection``, with two of its parts' edges smoothed.
 
-paramiko's ``ProxyCommand.recv`` keeps polling a command that has exited (its stdout at end of
-file) until the connect timeout runs out, so ``proxy_command: false`` took the whole timeout
-and then read as a timeout. Here the end of the command's output is a ``ProxyCommandFailure``
-on the spot, saying how the command ended.
+- ``ssh.proxy_command``: paramiko's ``ProxyCommand.recv`` keeps polling a command that has
+  exited (its stdout at end of file) until the connect timeout runs out, so
+  ``proxy_command: false`` took the whole timeout and then read as a timeout. Here the end of
+  the command's output is a ``ProxyCommandFailure`` on the spot, saying how it ended.
+- Command timeouts: Invoke's timer ends a remote command by closing its channel; when the
+  channel is already gone that raises in the timer's thread, printing a traceback. Here a
+  failed close is quiet (the command is over either way).
 """
 
 from __future__ import annotations
@@ -51,21 +54,53 @@ def ended(process: Any) -> str:
     return f"exited with status {status}"
 
 
+def close_proxy(proxy: Any) -> None:
+    """End the proxy command (unless it has ended, and been reaped, already) and reap it."""
+    import subprocess
+
+    process = proxy.process
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    for stream in (process.stdin, process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
+
+
 @functools.cache
 def connection_class() -> type[Connection]:
-    """Fabric's ``Connection`` whose string gateway (``proxy_command``) reads as ``read`` does."""
+    """Fabric's ``Connection`` whose ``proxy_command`` ends as ``read``/``close_proxy`` say and
+    whose command timeouts kill quietly."""
     from fabric import Connection
+    from fabric.runners import Remote
     from paramiko.proxy import ProxyCommand
 
     class EndingProxyCommand(ProxyCommand):
         def recv(self, size: int) -> bytes:
             return read(self, size)
 
-    class ProxiedConnection(Connection):
+        def close(self) -> None:
+            close_proxy(self)
+
+    class QuietlyKilled(Remote):
+        def kill(self) -> None:
+            try:
+                super().kill()
+            except (EOFError, OSError):
+                pass  # the channel had closed already: nothing left to end
+
+    class KamalConnection(Connection):
         def open_gateway(self) -> Any:
             gateway = super().open_gateway()
             if isinstance(gateway, ProxyCommand):
                 gateway.__class__ = EndingProxyCommand
             return gateway
 
-    return ProxiedConnection
+        def _remote_runner(self) -> Any:
+            return QuietlyKilled(context=self, inline_env=self.inline_ssh_env)
+
+    return KamalConnection

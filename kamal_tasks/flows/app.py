@@ -1,0 +1,43 @@
+"""The app's containers outside a deploy: start, stop, stale ones, removal."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kamal_tasks.commands import app
+
+if TYPE_CHECKING:
+    from kamal_tasks.context import KamalContext
+
+
+def start(k: KamalContext) -> None:
+    """Start the existing containers of the version, role by role."""
+    config = k.config
+    for role in config.roles:
+        k.runner.run(config.role_hosts(role), app.start(config, role))
+
+
+def stop(k: KamalContext) -> None:
+    """Stop the running containers, role by role."""
+    config = k.config
+    for role in config.roles:
+        k.runner.run(config.role_hosts(role), app.stop(config, role), warn=True)
+
+
+def show_stale_containers(k: KamalContext) -> None:
+    """Print the running containers that are not the newest of their role."""
+    config = k.config
+    for role in config.roles:
+        results = k.runner.run(config.role_hosts(role), app.running_container_names(config, role))
+        for host, result in results.items():
+            for name in result.stdout.split()[1:]:
+                k.output.result(f"[{host}] stale: {name}")
+
+
+def remove(k: KamalContext, *, warn: bool = False) -> None:
+    """Stop and remove the containers, then the images (``warn``: go on past failures)."""
+    config = k.config
+    for role in config.roles:
+        k.runner.run(config.role_hosts(role), app.stop(config, role), warn=True)
+        k.runner.run(config.role_hosts(role), app.remove_containers(config, role), warn=warn)
+    k.runner.run(config.hosts, app.remove_images(config), warn=warn)
