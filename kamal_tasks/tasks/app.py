@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kamal_tasks.context import KamalContext
 from kamal_tasks.flows.answers import show
@@ -134,17 +134,21 @@ def logs(
     from kamal_tasks.flows import sessions
 
     config = k.config
-    options = sessions.log_options(since, lines, grep, grep_options, follow=follow)
 
-    def command(role: Role) -> str:
-        return app.logs(config, role, follow=follow, **options)
+    def followed(host: str, options: dict[str, Any]) -> str:
+        return app.logs(config, config.roles_on(host)[0], follow=True, **options)
 
-    if follow:
-        host = sessions.one_host(k, "app.logs --follow", config.hosts)
-        sessions.follow(k, host, command(config.roles_on(host)[0]))
-        return
-    for role in config.roles:
-        show(k, config.role_hosts(role), command(role), f"Logs of {role.name}")
+    def each(options: dict[str, Any]) -> None:
+        for role in config.roles:
+            show(
+                k,
+                config.role_hosts(role),
+                app.logs(config, role, **options),
+                f"Logs of {role.name}",
+            )
+
+    flags = (since, lines, grep, grep_options, follow)
+    sessions.logs(k, "app.logs", flags, hosts=lambda: config.hosts, followed=followed, each=each)
 
 
 @kamal_task
