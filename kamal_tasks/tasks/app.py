@@ -95,7 +95,7 @@ def exec_(
     env: list[str] | None = None,
 ) -> None:
     """Run a command in a new (or, with --reuse, the running) app container on each host."""
-    from kamal_tasks.commands import app
+    from kamal_tasks.commands import app_exec
     from kamal_tasks.flows import sessions
 
     config = k.config
@@ -104,10 +104,10 @@ def exec_(
     def line(role: Role, host: str) -> str:
         if reuse:
             version = sessions.running_version(k, role, host)
-            return app.execute_in_existing_container(
+            return app_exec.execute_in_existing_container(
                 config, role, command, version=version, interactive=interactive, env=extra
             )
-        return app.execute_in_new_container(
+        return app_exec.execute_in_new_container(
             config, role, host, command, interactive=interactive, env=extra
         )
 
@@ -130,20 +130,20 @@ def logs(
     follow: bool = False,
 ) -> None:
     """Show the app containers' logs from each host (or follow one host's)."""
-    from kamal_tasks.commands import app
+    from kamal_tasks.commands import app_exec
     from kamal_tasks.flows import sessions
 
     config = k.config
 
     def followed(host: str, options: dict[str, Any]) -> str:
-        return app.logs(config, config.roles_on(host)[0], follow=True, **options)
+        return app_exec.logs(config, config.roles_on(host)[0], follow=True, **options)
 
     def each(options: dict[str, Any]) -> None:
         for role in config.roles:
             show(
                 k,
                 config.role_hosts(role),
-                app.logs(config, role, **options),
+                app_exec.logs(config, role, **options),
                 f"Logs of {role.name}",
             )
 
