@@ -32,7 +32,9 @@ def config(k: KamalContext) -> None:
     """Show the effective configuration (secrets redacted)."""
     import yaml
 
-    text = yaml.safe_dump(k.config.redacted(), sort_keys=False, allow_unicode=True)
+    from kamal_tasks.configuration.redaction import redacted
+
+    text = yaml.safe_dump(redacted(k.config), sort_keys=False, allow_unicode=True)
     k.output.result(text.rstrip())
 
 
