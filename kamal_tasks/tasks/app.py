@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from kamal_tasks.context import KamalContext
 from kamal_tasks.flows.answers import show
 from kamal_tasks.task import kamal_task
-from kamal_tasks.tasks.main import LOGS_HELP
+from kamal_tasks.tasks.main import EXEC_HELP, LOGS_HELP
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Role
@@ -80,8 +80,7 @@ def stale_containers(k: KamalContext, stop: bool = False) -> None:
     name="exec",
     positional=["command"],
     help={
-        "command": "Command to run",
-        "interactive": "With a terminal, on one host (the primary, or the one --hosts picks)",
+        **EXEC_HELP,
         "reuse": "Run in the running container (of the version running on the host)",
         "env": "Extra env for the command, KEY=VALUE (repeatable)",
     },

@@ -145,6 +145,11 @@ LOGS_HELP = {
     "grep_options": "Options for grep (e.g. -i)",
     "follow": "Follow the log on one host (the primary, or the one --hosts picks) until Ctrl-C",
 }
+#: The options of ``app.exec`` and ``server.exec`` that say what to run and how.
+EXEC_HELP = {
+    "command": "Command to run",
+    "interactive": "With a terminal, on one host (the primary, or the one --hosts picks)",
+}
 YES_HELP = "Don't ask for confirmation (required without a terminal)"
 
 
