@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kamal_tasks.commands import app
+from kamal_tasks.commands import app, app_exec
 
 ROLES = {
     "web": ["1.1.1.1", "1.1.1.2"],
@@ -337,12 +337,12 @@ def test_logs(config):
         "docker ps --latest --quiet --filter label=service=app --filter label=role=web "
         "--filter status=running --filter status=restarting"
     )
-    assert app.logs(config, web) == f"{current} | xargs docker logs --timestamps 2>&1"
-    assert app.logs(config, web, since="5m", lines=100, grep="hey 'you'") == (
+    assert app_exec.logs(config, web) == f"{current} | xargs docker logs --timestamps 2>&1"
+    assert app_exec.logs(config, web, since="5m", lines=100, grep="hey 'you'") == (
         f'{current} | xargs docker logs --timestamps --since "5m" --tail 100 2>&1 | '
         "grep \"hey 'you'\""
     )
-    assert app.logs(config, web, version="123", grep="x", grep_options="-i", follow=True) == (
+    assert app_exec.logs(config, web, version="123", grep="x", grep_options="-i", follow=True) == (
         "docker container ls --all --filter name=^app-web-123$ --quiet | "
         'xargs docker logs --timestamps --follow 2>&1 | grep "x" -i'
     )
@@ -355,11 +355,11 @@ def test_execute_in_new_container(make_config):
         servers={"web": {"hosts": ["1.1.1.1"], "options": {"memory": "1g"}}},
     )
     web = config.role("web")
-    assert app.execute_in_new_container(config, web, "1.1.1.1", "bin/rails db:migrate") == (
+    assert app_exec.execute_in_new_container(config, web, "1.1.1.1", "bin/rails db:migrate") == (
         'docker run --rm --env-file .kamal/env/roles/app-web.env --env A="1" '
         '--volume /data:/data --memory "1g" dhh/app:999 bin/rails db:migrate'
     )
-    assert app.execute_in_new_container(
+    assert app_exec.execute_in_new_container(
         config, web, "1.1.1.1", "bin/rails c", interactive=True, env={"B": "2"}
     ) == (
         'docker run -it --rm --env-file .kamal/env/roles/app-web.env --env A="1" '
@@ -369,10 +369,10 @@ def test_execute_in_new_container(make_config):
 
 def test_execute_in_existing_container(config):
     web = config.role("web")
-    assert app.execute_in_existing_container(config, web, "ls -la") == (
+    assert app_exec.execute_in_existing_container(config, web, "ls -la") == (
         "docker exec app-web-999 ls -la"
     )
-    assert app.execute_in_existing_container(
+    assert app_exec.execute_in_existing_container(
         config, web, "bin/rails c", version="123", interactive=True, env={"A": "b c"}
     ) == ('docker exec -it --env A="b c" app-web-123 bin/rails c')
 
@@ -435,7 +435,8 @@ def test_run_values_reach_docker_unchanged(make_config, docker_argv):
 
 
 def test_exec_env_reaches_docker_unchanged(config, docker_argv):
-    command = app.execute_in_existing_container(config, config.role("web"), "env", env={"X": NASTY})
+    web = config.role("web")
+    command = app_exec.execute_in_existing_container(config, web, "env", env={"X": NASTY})
     assert docker_argv(command) == [["exec", "--env", f"X={NASTY}", "app-web-999", "env"]]
 
 

@@ -12,6 +12,7 @@ import pytest
 from kamal_tasks.commands import (
     accessory,
     app,
+    app_exec,
     assets,
     auditor,
     builder,
@@ -107,15 +108,14 @@ def test_app_run(config: Config) -> None:
 
 def test_app_exec_and_logs(config: Config) -> None:
     web = config.role("web")
-    assert app.execute_in_new_container(config, web, "1.1.1.1", "echo $(id) 'a b'") == (
+    assert app_exec.execute_in_new_container(config, web, "1.1.1.1", "echo $(id) 'a b'") == (
         "docker run --rm --env-file 'my dir/env/roles/app-web.env' --env 'A B'=\"v\\$\" "
         "--volume '/srv/my data:/data' '--cap-add; id' \"X\" --init "
         f"{IMAGE} echo '$(id)' 'a b'"
     )
-    assert app.execute_in_existing_container(config, web, "ls; rm -rf /", env={"X Y": "1"}) == (
-        "docker exec --env 'X Y'=\"1\" app-web-v1 'ls;' rm -rf /"
-    )
-    assert app.logs(config, web, since="5m; id", grep="a'b", grep_options="-C 2 ;id") == (
+    existing = app_exec.execute_in_existing_container(config, web, "ls; rm -rf /", env={"X Y": "1"})
+    assert existing == ("docker exec --env 'X Y'=\"1\" app-web-v1 'ls;' rm -rf /")
+    assert app_exec.logs(config, web, since="5m; id", grep="a'b", grep_options="-C 2 ;id") == (
         "docker ps --latest --quiet --filter label=service=app --filter label=role=web "
         "--filter status=running --filter status=restarting | "
         'xargs docker logs --timestamps --since "5m; id" 2>&1 | grep "a\'b" -C 2 \';id\''
@@ -129,7 +129,7 @@ def test_app_exec_and_logs(config: Config) -> None:
 
 def test_exec_command_with_an_open_quote_is_an_error(config: Config) -> None:
     with pytest.raises(BadCommandLine, match="can't split \"echo 'x\" into words"):
-        app.execute_in_existing_container(config, config.role("web"), "echo 'x")
+        app_exec.execute_in_existing_container(config, config.role("web"), "echo 'x")
 
 
 def test_accessory(config: Config) -> None:

@@ -18,6 +18,7 @@ from kamal_tasks.configuration.env import Env, tag_envs
 from kamal_tasks.configuration.healthcheck import Healthcheck
 from kamal_tasks.configuration.loader import deep_merge, destination_path, load_raw, read_yaml
 from kamal_tasks.configuration.logging import Logging
+from kamal_tasks.configuration.redaction import redacted
 from kamal_tasks.configuration.registry import Registry
 from kamal_tasks.configuration.role import TaggedHost, merge_hosts, parse_host, role_specs
 from kamal_tasks.configuration.ssh import Ssh
@@ -626,7 +627,7 @@ def test_redacted_hides_the_password_and_drops_anchors() -> None:
     raw = yaml.safe_load(MINIMAL)
     raw["x-common"] = {"a": 1}
     c = Config(raw, version="v1", destination=None)
-    assert c.redacted() == {
+    assert redacted(c) == {
         "service": "app",
         "image": "dhh/app",
         "servers": ["1.1.1.1", "1.1.1.2"],

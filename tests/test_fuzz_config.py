@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from kamal_tasks.configuration import Config
 from kamal_tasks.configuration.loader import MAX_DEPTH, parse_yaml
+from kamal_tasks.configuration.redaction import redacted
 from kamal_tasks.configuration.validation import validate
 from kamal_tasks.context import KamalContext
 from kamal_tasks.dry_run import DryRunner
@@ -181,8 +182,8 @@ def plan_setup(raw: dict[str, Any], tmp_path: Path) -> None:
     k.sleep = lambda seconds: None
     k.clock = lambda: datetime(2024, 1, 1, tzinfo=UTC)
     k.__dict__["performer"] = "fuzz"
-    k.config.redacted()
-    yaml.safe_dump(k.config.redacted())
+    redacted(k.config)
+    yaml.safe_dump(redacted(k.config))
     deploy_flows.setup(k)
 
 

@@ -21,7 +21,7 @@ from kamal_tasks.dry_run import DryRunner
 from kamal_tasks.errors import Interrupted
 from kamal_tasks.flows import deploy as flows
 from kamal_tasks.flows import env, lock
-from kamal_tasks.flows.boot import Barrier
+from kamal_tasks.flows.barrier import Barrier
 from kamal_tasks.flows.dry_run import assume_success
 from kamal_tasks.output import Output
 from kamal_tasks.signals import StopRequest, exit_code, stop_on_signals

@@ -1,8 +1,9 @@
-"""App containers: run, start, stop, inspect, find, rename, log, exec, list and remove them."""
+"""App containers: run, start, stop, inspect, find, rename, list and remove them (their logs and
+``exec``: ``commands/app_exec.py``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from kamal_tasks.commands import assets, cord, env_files
@@ -11,10 +12,8 @@ from kamal_tasks.commands.base import (
     argumentize,
     command_words,
     docker,
-    grep_filter,
     join,
     logging_args,
-    logs_options,
     optionize,
     pipe,
     quote,
@@ -237,83 +236,6 @@ def rename(config: Config, role: Role, *, version: str, new_version: str) -> str
 def tag_latest(config: Config, version: str | None = None) -> str:
     """``docker tag <image:version> <image:latest>``."""
     return docker("tag", f"{config.repository}:{_version(config, version)}", config.latest_image)
-
-
-def logs(
-    config: Config,
-    role: Role,
-    *,
-    version: str | None = None,
-    since: str | None = None,
-    lines: int | None = None,
-    grep: str | None = None,
-    grep_options: str | None = None,
-    follow: bool = False,
-) -> str:
-    """Logs of the container for ``version`` (else the current running one), with timestamps."""
-    source = (
-        container_id_for_version(config, role, version)
-        if version
-        else current_running_container_id(config, role)
-    )
-    return pipe(
-        source,
-        xargs(
-            docker(
-                "logs",
-                "--timestamps",
-                *logs_options(since, lines),
-                "--follow" if follow else None,
-                Raw("2>&1"),
-            )
-        ),
-        grep_filter(grep, grep_options),
-    )
-
-
-def execute_in_new_container(
-    config: Config,
-    role: Role,
-    host: str,
-    command: str,
-    *,
-    interactive: bool = False,
-    env: Mapping[str, str] | None = None,
-    version: str | None = None,
-) -> str:
-    """``docker run --rm`` of the image with the role's env, volumes and options, running
-    ``command`` (a command line, split into words as a shell would and each word quoted)."""
-    return docker(
-        "run",
-        "-it" if interactive else None,
-        "--rm",
-        env_args(config, role, host),
-        argumentize("--env", env or {}),
-        [["--volume", volume] for volume in config.volumes],
-        optionize(role.options),
-        f"{config.repository}:{_version(config, version)}",
-        command_words(command),
-    )
-
-
-def execute_in_existing_container(
-    config: Config,
-    role: Role,
-    command: str,
-    *,
-    version: str | None = None,
-    interactive: bool = False,
-    env: Mapping[str, str] | None = None,
-) -> str:
-    """``docker exec`` of ``command`` (split into words, as ``execute_in_new_container``) in
-    the role's container for ``version``."""
-    return docker(
-        "exec",
-        "-it" if interactive else None,
-        argumentize("--env", env or {}),
-        role.container_name(_version(config, version)),
-        command_words(command),
-    )
 
 
 def info(config: Config, role: Role | None = None) -> str:

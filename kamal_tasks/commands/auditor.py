@@ -18,16 +18,8 @@ if TYPE_CHECKING:
     from kamal_tasks.configuration import Config
 
 
-def line(
-    config: Config,
-    message: str,
-    *,
-    performer: str,
-    at: datetime,
-    role: str | None = None,
-) -> str:
-    """``[TIME] [performer] [destination] [role] "message"`` (absent tags left out)."""
-    tags = [utc_timestamp(at), performer, config.destination, role]
+def line(tags: list[str | None], message: str) -> str:
+    """``[TAG] [TAG] "message"`` (absent tags left out)."""
     return " ".join([*(f"[{tag}]" for tag in tags if tag), f'"{message}"'])
 
 
@@ -39,12 +31,13 @@ def record(
     at: datetime,
     role: str | None = None,
 ) -> str:
-    """Append the tagged line to ``.kamal/<service>[-<dest>]-audit.log``.
+    """Append ``[TIME] [performer] [destination] [role] "message"`` (absent tags left out) to
+    ``.kamal/<service>[-<dest>]-audit.log``.
 
     ``echo '<line>'``; a line holding a backslash is written with ``printf '%s\\n'``
     instead, since dash's ``echo`` would interpret it.
     """
-    entry = line(config, message, performer=performer, at=at, role=role)
+    entry = line([utc_timestamp(at), performer, config.destination, role], message)
     writer = ["printf", single_quote("%s\\n")] if "\\" in entry else "echo"
     return combine(
         make_directory(config.run_directory),

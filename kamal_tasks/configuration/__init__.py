@@ -21,18 +21,17 @@ from kamal_tasks.configuration.logging import Logging
 from kamal_tasks.configuration.registry import Registry
 from kamal_tasks.configuration.role import Role, merge_hosts, role_specs
 from kamal_tasks.configuration.selection import Selection, unique
+from kamal_tasks.configuration.settings import Settings
 from kamal_tasks.configuration.ssh import Ssh
 from kamal_tasks.configuration.sshkit import Sshkit
 from kamal_tasks.configuration.traefik import Traefik
-from kamal_tasks.errors import KamalError, NoMatch, UnknownAccessory
+from kamal_tasks.errors import NoMatch, UnknownAccessory
 from kamal_tasks.scalars import text
 
 __all__ = ["Config", "Role", "Accessory", "Env", "UnknownAccessory"]
 
-REDACTED = "[REDACTED]"
 
-
-class Config:
+class Config(Settings):
     """The validated, effective configuration for one destination and version.
 
     ``version`` may be given as a function: it is then called the first time the version is
@@ -259,38 +258,7 @@ class Config:
         """The root logging section."""
         return Logging.from_raw(self.raw.get("logging"))
 
-    # --- settings and paths ---------------------------------------------------------------
-    @property
-    def run_directory(self) -> str:
-        """Where state lives on the hosts, relative to the SSH user's home."""
-        return text(self.raw.get("run_directory", ".kamal"))
-
-    @property
-    def hooks_path(self) -> str:
-        """Local directory of hook scripts."""
-        return text(self.raw.get("hooks_path", ".kamal/hooks"))
-
-    @property
-    def retain_containers(self) -> int:
-        """How many stopped containers (and their images) prune keeps."""
-        return int(self.raw.get("retain_containers", 5))
-
-    @property
-    def readiness_delay(self) -> float:
-        """Seconds to wait after a container without a healthcheck reports running."""
-        return float(self.raw.get("readiness_delay", 7))
-
-    @property
-    def stop_wait_time(self) -> int | None:
-        """``docker stop -t`` seconds, if set."""
-        value = self.raw.get("stop_wait_time")
-        return int(value) if value is not None else None
-
-    @property
-    def volumes(self) -> list[str]:
-        """``--volume`` values for app containers."""
-        return [text(volume) for volume in self.raw.get("volumes") or []]
-
+    # --- paths on the hosts (the plain settings: ``settings.py``) -------------------------
     @property
     def lock_dir(self) -> str:
         """The deploy lock directory on the primary host."""
@@ -300,37 +268,3 @@ class Config:
     def audit_log(self) -> str:
         """The audit log file on each host."""
         return f"{self.run_directory}/{self.service_and_destination}-audit.log"
-
-    def run_path(self, relative: str) -> str:
-        """A path under the run directory (env files, locks, cords, assets)."""
-        return f"{self.run_directory}/{relative}"
-
-    @property
-    def traefik_env_file(self) -> str:
-        """Traefik's secret env file."""
-        return self.run_path("env/traefik/traefik.env")
-
-    # --- output ---------------------------------------------------------------------------
-    def redacted(self) -> dict[str, Any]:
-        """The effective configuration with the registry password hidden, plus derived facts."""
-        raw = {key: value for key, value in self.raw.items() if not key.startswith("x-")}
-        if "registry" in raw:
-            registry = dict(raw["registry"])
-            if registry.get("password") is not None:
-                registry["password"] = REDACTED
-            raw["registry"] = registry
-        if (raw.get("ssh") or {}).get("key_data"):
-            raw["ssh"] = {**raw["ssh"], "key_data": [REDACTED for _ in raw["ssh"]["key_data"]]}
-        try:
-            version: dict[str, Any] = {
-                "version": self.version, "absolute_image": self.absolute_image,
-            }  # fmt: skip
-        except KamalError:
-            version = {"version": None}
-        return {
-            **raw,
-            **version,
-            "destination": self.destination,
-            "primary_host": self.primary_host,
-            "roles": {role.name: role.host_names for role in self.all_roles},
-        }

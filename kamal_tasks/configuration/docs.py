@@ -10,25 +10,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from kamal_tasks.configuration.sections import SECTIONS
 from kamal_tasks.errors import UnknownSection
-
-#: The documented sections, the root configuration first.
-SECTIONS: tuple[str, ...] = (
-    "configuration",
-    "servers",
-    "role",
-    "env",
-    "registry",
-    "builder",
-    "accessory",
-    "traefik",
-    "healthcheck",
-    "ssh",
-    "sshkit",
-    "boot",
-    "logging",
-    "alias",
-)
 
 
 def example(section: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from importlib import import_module
 from typing import Any
 
 import kamal_tasks
@@ -14,7 +15,8 @@ from kamal_tasks.configuration.env import NESTED_ENV, ROOT_ENV
 from kamal_tasks.configuration.healthcheck import HEALTHCHECK
 from kamal_tasks.configuration.logging import LOGGING
 from kamal_tasks.configuration.registry import REGISTRY
-from kamal_tasks.configuration.role import ROLE, servers
+from kamal_tasks.configuration.role import servers
+from kamal_tasks.configuration.sections import SECTION_SCHEMA_PATHS
 from kamal_tasks.configuration.ssh import SSH
 from kamal_tasks.configuration.sshkit import SSHKIT
 from kamal_tasks.configuration.traefik import TRAEFIK
@@ -97,20 +99,8 @@ ROOT = Section(
 )
 
 
-#: The schema each documented section (``docs/<section>.yml``) describes.
+#: The schema each documented section (``docs/<section>.yml``) describes, in ``SECTIONS`` order.
 SECTION_SCHEMAS: dict[str, Validator] = {
-    "configuration": ROOT,
-    "servers": servers,
-    "role": ROLE,
-    "env": ROOT_ENV,
-    "registry": REGISTRY,
-    "builder": BUILDER,
-    "accessory": ACCESSORY,
-    "traefik": TRAEFIK,
-    "healthcheck": HEALTHCHECK,
-    "ssh": SSH,
-    "sshkit": SSHKIT,
-    "boot": BOOT,
-    "logging": LOGGING,
-    "alias": aliases,
+    section: getattr(import_module(f"kamal_tasks.configuration.{module}"), attribute)
+    for section, (module, attribute) in SECTION_SCHEMA_PATHS.items()
 }

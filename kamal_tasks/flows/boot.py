@@ -8,7 +8,6 @@ until the new version has proved itself on the primary role.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from time import monotonic
@@ -17,61 +16,14 @@ from typing import TYPE_CHECKING
 from kamal_tasks.commands import app, assets, auditor, cord, steps
 from kamal_tasks.commands import health as health_commands
 from kamal_tasks.commands.base import chain, combine
-from kamal_tasks.errors import KamalError
 from kamal_tasks.flows import health
+from kamal_tasks.flows.barrier import Barrier, BarrierClosed
 from kamal_tasks.runner import Interrupted
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Role
     from kamal_tasks.context import KamalContext
-    from kamal_tasks.runner import Host, StopRequest
-
-
-class Barrier:
-    """Opens once a primary-role container is healthy; closes if one fails first."""
-
-    def __init__(self) -> None:
-        self._decided = threading.Event()
-        self._opened = False
-        self._lock = threading.Lock()
-
-    def open(self) -> bool:
-        """Open it; True for the call that actually opened it."""
-        return self._decide(True)
-
-    def close(self) -> bool:
-        """Close it (unless already open); True for the call that actually closed it."""
-        return self._decide(False)
-
-    def _decide(self, opened: bool) -> bool:
-        with self._lock:
-            if self._decided.is_set():
-                return False
-            self._opened = opened
-            self._decided.set()
-            return True
-
-    def wait(self, stop: StopRequest | None = None) -> bool:
-        """Block until decided; True if open. A stop request ends the wait (``Interrupted``)."""
-        while not self._decided.wait(0.1):
-            if stop:
-                stop.check()
-        return self._opened
-
-
-@dataclass
-class BarrierClosed(KamalError):
-    """A waiting role's new container was stopped because the primary role failed."""
-
-    primary_role: str
-    role: str
-    host: str
-
-    def __str__(self) -> str:
-        return (
-            f"First {self.primary_role} container is unhealthy, "
-            f"not booting {self.role} on {self.host}"
-        )
+    from kamal_tasks.runner import Host
 
 
 def boot(k: KamalContext, version: str) -> dict[str, float]:

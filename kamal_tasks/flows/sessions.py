@@ -7,6 +7,7 @@ import shlex
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from fnmatch import fnmatch
 from typing import TYPE_CHECKING, Any
 
@@ -145,6 +146,26 @@ def log_options(
     """The options of a ``logs`` builder, ``--lines`` defaulted as Kamal does."""
     tail = default_lines(lines, since, grep, follow=follow)
     return {"since": since, "lines": tail, "grep": grep, "grep_options": grep_options}
+
+
+def logs(
+    k: KamalContext,
+    task: str,
+    log_flags: tuple[str | None, int | str | None, str | None, str | None, bool],
+    *,
+    hosts: Callable[[], list[str]],
+    followed: Callable[[str, dict[str, Any]], str],
+    each: Callable[[dict[str, Any]], None],
+) -> None:
+    """A ``logs`` task: with ``--follow``, stream ``followed(host, options)`` on one of
+    ``hosts()``; else ``each(options)``. ``log_flags``: since, lines, grep, grep_options, follow."""
+    since, lines, grep, grep_options, following = log_flags
+    options = log_options(since, lines, grep, grep_options, follow=following)
+    if following:
+        host = one_host(k, f"{task} --follow", hosts())
+        follow(k, host, followed(host, options))
+        return
+    each(options)
 
 
 def exit_with(code: int) -> None:

@@ -99,13 +99,17 @@ def logs(
     from kamal_tasks.commands import accessory as commands
     from kamal_tasks.flows import accessory, sessions
 
-    options = sessions.log_options(since, lines, grep, grep_options, follow=follow)
-    if follow:
-        acc = sessions.one_accessory(k, "accessory.logs --follow", name)
-        host = sessions.one_host(k, "accessory.logs --follow", sessions.hosts_of(k, acc))
-        sessions.follow(k, host, commands.logs(acc, follow=True, **options))
-        return
-    accessory.each_host(k, name, lambda acc: commands.logs(acc, **options))
+    def hosts() -> list[str]:
+        return sessions.hosts_of(k, sessions.one_accessory(k, "accessory.logs --follow", name))
+
+    sessions.logs(
+        k,
+        "accessory.logs",
+        (since, lines, grep, grep_options, follow),
+        hosts=hosts,
+        followed=lambda _, options: commands.logs(k.config.accessory(name), follow=True, **options),
+        each=lambda options: accessory.each_host(k, name, lambda a: commands.logs(a, **options)),
+    )
 
 
 @kamal_task(positional=["name"], help={**NAME_HELP, "yes": YES_HELP})

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kamal_tasks.context import KamalContext
 from kamal_tasks.flows.answers import show
 from kamal_tasks.task import kamal_task
-from kamal_tasks.tasks.main import LOGS_HELP
+from kamal_tasks.tasks.main import EXEC_HELP, LOGS_HELP
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Role
@@ -80,8 +80,7 @@ def stale_containers(k: KamalContext, stop: bool = False) -> None:
     name="exec",
     positional=["command"],
     help={
-        "command": "Command to run",
-        "interactive": "With a terminal, on one host (the primary, or the one --hosts picks)",
+        **EXEC_HELP,
         "reuse": "Run in the running container (of the version running on the host)",
         "env": "Extra env for the command, KEY=VALUE (repeatable)",
     },
@@ -95,7 +94,7 @@ def exec_(
     env: list[str] | None = None,
 ) -> None:
     """Run a command in a new (or, with --reuse, the running) app container on each host."""
-    from kamal_tasks.commands import app
+    from kamal_tasks.commands import app_exec
     from kamal_tasks.flows import sessions
 
     config = k.config
@@ -104,10 +103,10 @@ def exec_(
     def line(role: Role, host: str) -> str:
         if reuse:
             version = sessions.running_version(k, role, host)
-            return app.execute_in_existing_container(
+            return app_exec.execute_in_existing_container(
                 config, role, command, version=version, interactive=interactive, env=extra
             )
-        return app.execute_in_new_container(
+        return app_exec.execute_in_new_container(
             config, role, host, command, interactive=interactive, env=extra
         )
 
@@ -130,21 +129,25 @@ def logs(
     follow: bool = False,
 ) -> None:
     """Show the app containers' logs from each host (or follow one host's)."""
-    from kamal_tasks.commands import app
+    from kamal_tasks.commands import app_exec
     from kamal_tasks.flows import sessions
 
     config = k.config
-    options = sessions.log_options(since, lines, grep, grep_options, follow=follow)
 
-    def command(role: Role) -> str:
-        return app.logs(config, role, follow=follow, **options)
+    def followed(host: str, options: dict[str, Any]) -> str:
+        return app_exec.logs(config, config.roles_on(host)[0], follow=True, **options)
 
-    if follow:
-        host = sessions.one_host(k, "app.logs --follow", config.hosts)
-        sessions.follow(k, host, command(config.roles_on(host)[0]))
-        return
-    for role in config.roles:
-        show(k, config.role_hosts(role), command(role), f"Logs of {role.name}")
+    def each(options: dict[str, Any]) -> None:
+        for role in config.roles:
+            show(
+                k,
+                config.role_hosts(role),
+                app_exec.logs(config, role, **options),
+                f"Logs of {role.name}",
+            )
+
+    flags = (since, lines, grep, grep_options, follow)
+    sessions.logs(k, "app.logs", flags, hosts=lambda: config.hosts, followed=followed, each=each)
 
 
 @kamal_task

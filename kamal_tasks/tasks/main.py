@@ -32,7 +32,9 @@ def config(k: KamalContext) -> None:
     """Show the effective configuration (secrets redacted)."""
     import yaml
 
-    text = yaml.safe_dump(k.config.redacted(), sort_keys=False, allow_unicode=True)
+    from kamal_tasks.configuration.redaction import redacted
+
+    text = yaml.safe_dump(redacted(k.config), sort_keys=False, allow_unicode=True)
     k.output.result(text.rstrip())
 
 
@@ -142,6 +144,11 @@ LOGS_HELP = {
     "grep": "Only lines matching this pattern (searches the whole log unless --lines)",
     "grep_options": "Options for grep (e.g. -i)",
     "follow": "Follow the log on one host (the primary, or the one --hosts picks) until Ctrl-C",
+}
+#: The options of ``app.exec`` and ``server.exec`` that say what to run and how.
+EXEC_HELP = {
+    "command": "Command to run",
+    "interactive": "With a terminal, on one host (the primary, or the one --hosts picks)",
 }
 YES_HELP = "Don't ask for confirmation (required without a terminal)"
 

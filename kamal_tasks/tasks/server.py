@@ -5,15 +5,13 @@ from __future__ import annotations
 from kamal_tasks.context import KamalContext
 from kamal_tasks.flows.answers import show
 from kamal_tasks.task import kamal_task
+from kamal_tasks.tasks.main import EXEC_HELP
 
 
 @kamal_task(
     name="exec",
     positional=["command"],
-    help={
-        "command": "Command to run",
-        "interactive": "With a terminal, on one host (the primary, or the one --hosts picks)",
-    },
+    help=EXEC_HELP,
 )
 def exec_(k: KamalContext, command: str, interactive: bool = False) -> None:
     """Run a command on the servers."""

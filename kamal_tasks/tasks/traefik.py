@@ -74,12 +74,17 @@ def logs(
     from kamal_tasks.commands import traefik
     from kamal_tasks.flows import sessions
 
-    options = sessions.log_options(since, lines, grep, grep_options, follow=follow)
-    if follow:
-        host = sessions.one_host(k, "traefik.logs --follow", k.config.traefik_hosts)
-        sessions.follow(k, host, traefik.logs(follow=True, **options))
-        return
-    show(k, k.config.traefik_hosts, traefik.logs(**options), "Traefik logs")
+    def hosts() -> list[str]:
+        return k.config.traefik_hosts
+
+    sessions.logs(
+        k,
+        "traefik.logs",
+        (since, lines, grep, grep_options, follow),
+        hosts=hosts,
+        followed=lambda _, options: traefik.logs(follow=True, **options),
+        each=lambda options: show(k, hosts(), traefik.logs(**options), "Traefik logs"),
+    )
 
 
 @kamal_task
