@@ -14,8 +14,8 @@ import pytest
 from kamal_tasks.commands import health as commands
 from kamal_tasks.commands.base import Raw
 from kamal_tasks.configuration import Config
+from kamal_tasks.errors import ContainerUnhealthy
 from kamal_tasks.flows import health
-from kamal_tasks.flows.health import ContainerUnhealthy
 from kamal_tasks.runner import CommandFailed, Host, Result
 
 STUB_DOCKER = r"""#!/bin/sh

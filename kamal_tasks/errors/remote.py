@@ -211,3 +211,32 @@ class NoRunningContainer(KamalError):
 
     def __str__(self) -> str:
         return f"No running container of role {self.role} on {self.host} to reuse"
+
+
+@dataclass
+class ContainerUnhealthy(KamalError):
+    """A new container did not become healthy (or ready) in time, or crashed."""
+
+    host: str
+    container: str
+    status: str
+    details: str = ""
+
+    def __str__(self) -> str:
+        message = f"{self.container} on {self.host} not ready ({self.status or 'gone'})"
+        return f"{message}\n{self.details}".rstrip()
+
+
+@dataclass
+class BarrierClosed(KamalError):
+    """A waiting role's new container was stopped because the primary role failed."""
+
+    primary_role: str
+    role: str
+    host: str
+
+    def __str__(self) -> str:
+        return (
+            f"First {self.primary_role} container is unhealthy, "
+            f"not booting {self.role} on {self.host}"
+        )

@@ -6,10 +6,7 @@ It opens when a primary-role container turns healthy and closes if one fails fir
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-from kamal_tasks.errors import KamalError
 
 if TYPE_CHECKING:
     from kamal_tasks.runner import StopRequest
@@ -45,18 +42,3 @@ class Barrier:
             if stop:
                 stop.check()
         return self._opened
-
-
-@dataclass
-class BarrierClosed(KamalError):
-    """A waiting role's new container was stopped because the primary role failed."""
-
-    primary_role: str
-    role: str
-    host: str
-
-    def __str__(self) -> str:
-        return (
-            f"First {self.primary_role} container is unhealthy, "
-            f"not booting {self.role} on {self.host}"
-        )

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 from kamal_tasks.commands import app, assets, auditor, cord, steps
 from kamal_tasks.commands import health as health_commands
 from kamal_tasks.commands.base import chain, combine
+from kamal_tasks.errors import BarrierClosed
 from kamal_tasks.flows import health
-from kamal_tasks.flows.barrier import Barrier, BarrierClosed
+from kamal_tasks.flows.barrier import Barrier
 from kamal_tasks.runner import Interrupted
 
 if TYPE_CHECKING:

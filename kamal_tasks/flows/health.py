@@ -9,11 +9,10 @@ once it returns; a crash (exit, restart) ends the wait at once, with the contain
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kamal_tasks.commands import health
-from kamal_tasks.errors import KamalError
+from kamal_tasks.errors import ContainerUnhealthy
 from kamal_tasks.runner import CommandFailed
 
 if TYPE_CHECKING:
@@ -24,20 +23,6 @@ if TYPE_CHECKING:
 POLL = 0.25
 #: Seconds left to the command timeout when the budget would reach it.
 TIMEOUT_MARGIN = 5
-
-
-@dataclass
-class ContainerUnhealthy(KamalError):
-    """A new container did not become healthy (or ready) in time, or crashed."""
-
-    host: str
-    container: str
-    status: str
-    details: str = ""
-
-    def __str__(self) -> str:
-        message = f"{self.container} on {self.host} not ready ({self.status or 'gone'})"
-        return f"{message}\n{self.details}".rstrip()
 
 
 def budget(role: Role, command_timeout: float | None = None) -> float:
