@@ -8,19 +8,14 @@ import functools
 import inspect
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kamal_tasks import errors
+from kamal_tasks.context import KamalContext
 from kamal_tasks.errors import KamalError
 from kamal_tasks.options import COMMON_OPTIONS, SHORT_FLAGS, TASK_SHORT_FLAGS, Options
 from kamal_tasks.output import CLOSED_PIPE_EXIT, OutputClosed
 from kamal_tasks.signals import exit_code, stop_on_signals
-
-if TYPE_CHECKING:
-    pass
-
-
-from kamal_tasks.context import KamalContext
 
 
 def kamal_task(*args: Any, **task_kwargs: Any) -> Any:

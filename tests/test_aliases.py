@@ -144,3 +144,13 @@ def test_underscores_become_dashes_as_for_every_task(tmp_path: Path) -> None:
     )
     done = kamal(tmp_path, "db-console", "--dry-run", "--version", "v1")
     assert (done.returncode, done.stdout) == (0, "[192.0.2.1] sh\n"), done.stderr
+
+
+def test_common_flags_leave_out_settings_that_have_no_flag() -> None:
+    options = Options(destination="staging", hook_timeout=30, env_command_timeout=None)
+    assert aliases.common_flags(options) == ["--destination", "staging"]
+
+
+def test_an_alias_runs_with_a_timeout_setting_in_invoke_config(project: Path) -> None:
+    done = kamal(project, "console", "--dry-run", VERSION="v1", INVOKE_KAMAL_HOOK_TIMEOUT="30")
+    assert done.returncode == 0, done.stderr

@@ -101,7 +101,7 @@ class InvalidVersion(KamalError):
         )
 
 
-class UnknownSection(KeyError):
+class UnknownSection(KamalError, KeyError):
     """No documented section has this name."""
 
     def __init__(self, name: str, sections: tuple[str, ...] = ()) -> None:

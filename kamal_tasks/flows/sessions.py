@@ -168,6 +168,17 @@ def logs(
     each(options)
 
 
+def env_pairs(items: list[str] | None) -> dict[str, str]:
+    """``--env KEY=VALUE`` flags as a mapping; an item without ``=`` is an error naming it."""
+    pairs: dict[str, str] = {}
+    for item in items or []:
+        key, equals, value = item.partition("=")
+        if not equals or not key:
+            raise KamalError(f"--env {item!r}: should be KEY=VALUE")
+        pairs[key] = value
+    return pairs
+
+
 def exit_with(code: int) -> None:
     """End the task with a session's exit status (nothing printed; 0 returns)."""
     if code:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -96,15 +95,15 @@ def alias_task(name: str, command: str) -> Any:
 
 def common_flags(options: Options) -> list[str]:
     """The global options as flags (those differing from their defaults)."""
-    from kamal_tasks.options import Options
+    from kamal_tasks.options import COMMON_OPTIONS, Options
 
     flags: list[str] = []
     default = Options()
-    for option in fields(Options):
-        value = getattr(options, option.name)
-        if value == getattr(default, option.name):
+    for name in COMMON_OPTIONS:  # settings without a flag (timeouts) reach it as config
+        value = getattr(options, name)
+        if value == getattr(default, name):
             continue
-        flag = "--" + option.name.replace("_", "-")
+        flag = "--" + name.replace("_", "-")
         flags += [flag] if value is True else [flag, str(value)]
     return flags
 

@@ -98,7 +98,7 @@ def exec_(
     from kamal_tasks.flows import sessions
 
     config = k.config
-    extra = dict(item.split("=", 1) for item in env or [] if "=" in item)
+    extra = sessions.env_pairs(env)
 
     def line(role: Role, host: str) -> str:
         if reuse:

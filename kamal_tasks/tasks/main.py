@@ -17,14 +17,14 @@ def docs(k: KamalContext, section: str | None = None, output: str | None = None)
     from kamal_tasks.configuration import docs as config_docs
 
     if output:
-        for page in config_docs.write_markdown(Path(output)):
+        try:
+            pages = config_docs.write_markdown(Path(output))
+        except OSError as error:
+            raise KamalError(f"--output {output}: {error.strerror or error}") from None
+        for page in pages:
             k.output.info(f"Wrote {page}")
         return
-    try:
-        text = config_docs.example(section) if section else config_docs.render_all()
-    except KeyError as error:
-        raise KamalError(str(error)) from None
-    k.output.result(text)
+    k.output.result(config_docs.example(section) if section else config_docs.render_all())
 
 
 @kamal_task
