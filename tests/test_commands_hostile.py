@@ -201,7 +201,8 @@ def test_builder_remote_hosts(config: Config) -> None:
 def test_lock_auditor_and_paths(config: Config) -> None:
     assert lock.ensure_locks_directory(config) == "mkdir -p 'my dir/locks'"
     assert lock.acquire(config, "x") == (
-        "mkdir 'my dir/locks/app' && echo \"eA==\" > 'my dir/locks/app/details'"
+        "mkdir 'my dir/locks/app' && (echo \"eA==\" > 'my dir/locks/app/details' "
+        "|| (rm -rf 'my dir/locks/app' ; false))"
     )
     assert lock.status(config) == (
         "stat 'my dir/locks/app' > /dev/null && cat 'my dir/locks/app/details' | base64 -d"

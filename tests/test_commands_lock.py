@@ -25,7 +25,8 @@ def test_commands(make_config):
     encoded = base64.b64encode(DETAILS.encode()).decode()
     assert lock.ensure_locks_directory(config) == "mkdir -p .kamal/locks"
     assert lock.acquire(config, DETAILS) == (
-        f'mkdir .kamal/locks/app && echo "{encoded}" > .kamal/locks/app/details'
+        f'mkdir .kamal/locks/app && (echo "{encoded}" > .kamal/locks/app/details'
+        " || (rm -rf .kamal/locks/app ; false))"
     )
     assert lock.release(config) == "rm .kamal/locks/app/details && rm -r .kamal/locks/app"
     assert lock.status(config) == (
@@ -56,3 +57,26 @@ def test_lock_round_trip(tmp_path, make_config):
     assert sh(lock.status(config)).stdout.decode() == text
     assert sh(lock.release(config)).returncode == 0
     assert sh(lock.status(config)).returncode != 0
+
+
+def _sh(command: str, cwd: object) -> int:
+    import subprocess
+
+    return subprocess.run(["sh", "-c", command], cwd=cwd, capture_output=True).returncode
+
+
+def test_acquire_through_sh_takes_a_free_lock_and_never_removes_a_held_one(make_config, tmp_path):
+    config = make_config()
+    (tmp_path / ".kamal/locks").mkdir(parents=True)
+    assert _sh(lock.acquire(config, DETAILS), tmp_path) == 0
+    details = (tmp_path / ".kamal/locks/app/details").read_text()
+    assert _sh(lock.acquire(config, "other"), tmp_path) != 0  # held: refused ...
+    assert (tmp_path / ".kamal/locks/app/details").read_text() == details  # ... and kept
+
+
+def test_acquire_that_cannot_write_its_details_leaves_no_lock(make_config, tmp_path):
+    config = make_config()
+    (tmp_path / ".kamal/locks").mkdir(parents=True)
+    command = lock.acquire(config, DETAILS).replace("> .kamal/locks/app/details", "> /no/such/x")
+    assert _sh(command, tmp_path) != 0
+    assert not (tmp_path / ".kamal/locks/app").exists()

@@ -43,7 +43,7 @@ PULL = (
     "(echo \"Image registry.example.com/dhh/app:999 is missing the 'service' label\" && exit 1))"
 )
 #: The start of the one command taking the lock (the locks directory, then the lock).
-ENSURE_LOCKS = "mkdir -p .kamal/locks && mkdir .kamal/locks/app && echo "
+ENSURE_LOCKS = "mkdir -p .kamal/locks && mkdir .kamal/locks/app && (echo "
 RELEASE = "rm .kamal/locks/app/details && rm -r .kamal/locks/app"
 
 

@@ -83,7 +83,10 @@ def locked(commands: list[str], message: str) -> list[str]:
     """``commands`` on the primary host inside the deploy lock taken for ``message``."""
     details = f"Locked by: alice at 2024-01-01T00:00:00Z\nVersion: 999\nMessage: {message}"
     encoded = base64.b64encode(details.encode()).decode()
-    acquire = f'mkdir .kamal/locks/app && echo "{encoded}" > .kamal/locks/app/details'
+    acquire = (
+        f'mkdir .kamal/locks/app && (echo "{encoded}" > .kamal/locks/app/details'
+        " || (rm -rf .kamal/locks/app ; false))"
+    )
     return [f"{ENSURE_LOCKS} && {acquire}", *commands, RELEASE]
 
 

@@ -50,7 +50,10 @@ def make_k(
 
 def acquire_command() -> str:
     encoded = base64.b64encode(DETAILS.encode()).decode()
-    return f'{ENSURE} && mkdir .kamal/locks/app && echo "{encoded}" > .kamal/locks/app/details'
+    return (
+        f'{ENSURE} && mkdir .kamal/locks/app && (echo "{encoded}" > .kamal/locks/app/details'
+        " || (rm -rf .kamal/locks/app ; false))"
+    )
 
 
 def test_commands_match_the_lock_module(tmp_path: Path) -> None:

@@ -134,7 +134,7 @@ def test_traefik_reboot_holds_the_deploy_lock_and_rolls(project: Path) -> None:
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith(
-        "[192.0.2.1] mkdir -p .kamal/locks && mkdir .kamal/locks/app && echo "
+        "[192.0.2.1] mkdir -p .kamal/locks && mkdir .kamal/locks/app && (echo "
     )
     assert lines[-1] == "[192.0.2.1] rm .kamal/locks/app/details && rm -r .kamal/locks/app"
     hosts = [line.split("]")[0][1:] for line in lines[1:-1]]

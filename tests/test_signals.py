@@ -28,7 +28,7 @@ from kamal_tasks.signals import StopRequest, exit_code, stop_on_signals
 from kamal_tasks.task import run_body
 from tests.test_flows_deploy import ENSURE_LOCKS, HOSTS, PRIMARY, PULL, RELEASE, make_k
 
-ACQUIRE = "mkdir -p .kamal/locks && mkdir .kamal/locks/app && echo "
+ACQUIRE = "mkdir -p .kamal/locks && mkdir .kamal/locks/app && (echo "
 HEALTH = "{{.State.Status}}"
 
 

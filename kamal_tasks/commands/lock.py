@@ -9,11 +9,14 @@ from typing import TYPE_CHECKING
 
 from kamal_tasks.commands.base import (
     Raw,
+    any_of,
+    chain,
     combine,
     join,
     make_directory,
     pipe,
     quote,
+    subshell,
     utc_timestamp,
 )
 
@@ -53,11 +56,17 @@ def details(
 
 
 def acquire(config: Config, details_text: str) -> str:
-    """Create the lock directory (fails when it exists) and write the base64 details."""
+    """Create the lock directory (fails when it exists) and write the base64 details; when
+    the details cannot be written, the directory just made goes again (no ownerless lock)."""
     encoded = base64.b64encode(details_text.encode()).decode()
     return combine(
         join("mkdir", config.lock_dir),
-        join("echo", quote(encoded), Raw(">"), details_file(config)),
+        subshell(
+            any_of(
+                join("echo", quote(encoded), Raw(">"), details_file(config)),
+                subshell(chain(join("rm", "-rf", config.lock_dir), Raw("false"))),
+            )
+        ),
     )
 
 

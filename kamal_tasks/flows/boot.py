@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from kamal_tasks.runner import Host
 
 
+#: Seconds ``docker stop`` waits before killing, when ``stop_wait_time`` is not set.
+DOCKER_STOP_WAIT = 10
+
+
 def boot(k: KamalContext, version: str) -> dict[str, float]:
     """Boot ``version`` on every selected host (in ``boot.limit`` groups), then tag it latest.
 
@@ -187,6 +191,10 @@ class RoleBoot:
         config, host, role = self.k.config, self.host, self.role
         cord_id = self.k.new_id() if role.uses_cord else None
         hostname = app.container_hostname(host.name, self.k.new_id())
+        # Counted as started before the command returns: a timeout or a dropped connection
+        # after `docker run` must still stop it (stopping a container that is not there is
+        # harmless).
+        self.started = True
         host.run(
             combine(
                 audit(self.k, f"Booted app version {self.version}", role=role.name),
@@ -197,7 +205,6 @@ class RoleBoot:
                 ),
             )
         )  # fmt: skip
-        self.started = True
         self.say(f"Started {self.container}, waiting for it to be healthy...")
         health.wait_for_healthy(
             host, role, self.container,
@@ -244,16 +251,19 @@ class RoleBoot:
             assets.clean_up(config, role, self.version) if role.asset_path else None,
         )
         if not role.uses_cord:
+            self.k.stop.check()  # a stop before retiring keeps the old one, stops the new
             self.retiring = True
             host.run(stop, warn=True)
             self.say(f"Stopped {old}")
             return
-        self.pause_until(self.cut_at())
+        self.pause_until(self.cut_at())  # a stop cuts the pause short ...
+        self.k.stop.check()  # ... and then keeps the old container, stopping the new one
         self.retiring = True
         # One command: cut, wait for unhealthy, the notice pause and the stop, on the server.
         notice = float(role.healthcheck.traefik_notice_delay)
+        stopping = notice + (config.stop_wait_time or DOCKER_STOP_WAIT)
         command = health_commands.cut_cord_and_wait(
-            role, old, budget=health.budget(role, config.sshkit.command_timeout),
+            role, old, budget=health.budget(role, config.sshkit.command_timeout, besides=stopping),
             poll=health.POLL, notice=notice, then=stop,
         )  # fmt: skip
         ended = health.cut_and_wait_for_unhealthy(host, role, command, report=self.say)

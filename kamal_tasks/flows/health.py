@@ -25,11 +25,12 @@ POLL = 0.25
 TIMEOUT_MARGIN = 5
 
 
-def budget(role: Role, command_timeout: float | None = None) -> float:
-    """Kamal's total wait for ``max_attempts``, kept under the command timeout."""
+def budget(role: Role, command_timeout: float | None = None, *, besides: float = 0) -> float:
+    """Kamal's total wait for ``max_attempts``, kept under the command timeout together with
+    ``besides`` (what else the same remote command waits: a readiness delay, a pause, a stop)."""
     seconds = float(health.kamal_budget(role.healthcheck.max_attempts))
     if command_timeout:
-        seconds = max(1.0, min(seconds, command_timeout - TIMEOUT_MARGIN))
+        seconds = max(1.0, min(seconds, command_timeout - TIMEOUT_MARGIN - besides))
     return seconds
 
 
@@ -39,7 +40,7 @@ def relay(output: str, report: Callable[[str], None]) -> list[str]:
     rest = 0
     for index, line in enumerate(lines):
         if line.startswith("status: "):
-            report(f"{line.removeprefix('status: ')}")
+            report(line.removeprefix("status: "))
             rest = index + 1
         else:
             break
@@ -54,7 +55,7 @@ def wait_for_healthy(
     with its logs and health state when it crashes or the budget runs out."""
     command = health.wait_for_healthy(
         container,
-        budget=budget(role, command_timeout) + ready_after,
+        budget=budget(role, command_timeout, besides=ready_after) + ready_after,
         ready_after=ready_after,
         poll=POLL,
         log_lines=role.healthcheck.log_lines,

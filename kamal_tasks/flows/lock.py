@@ -12,23 +12,36 @@ from kamal_tasks.errors import KamalError, LockHeld
 
 if TYPE_CHECKING:
     from kamal_tasks.context import KamalContext
-    from kamal_tasks.runner import Host
+    from kamal_tasks.runner import Host, Result
 
 
 def acquire(k: KamalContext, message: str) -> None:
     """Take the lock on the primary host; raise ``LockHeld`` with its details if held."""
+    take(k, message)
+    announce(k)
+
+
+def take(k: KamalContext, message: str) -> None:
+    """Take the lock, printing nothing of its own; ``LockHeld`` with the holder's details, or
+    (when there are none to read) with what the command said, so a permission or disk error
+    shows instead of an empty "Deploy lock found"."""
     config = k.config
     details = lock_commands.details(
         config, message=message, performer=k.performer, at=k.now(), version=config.version
     )
 
-    def take(host: Host) -> bool:
+    def take_on(host: Host) -> Result:
         # One round trip: the locks directory, then the lock itself.
-        return host.run(steps.take_lock(config, details), warn=True).ok
+        return host.run(steps.take_lock(config, details), warn=True)
 
-    if not k.runner.on([config.primary_host], take)[config.primary_host]:
-        raise LockHeld(status(k) or "")
-    k.output.info(f"Acquired the deploy lock on {config.primary_host}")
+    result = k.runner.on([config.primary_host], take_on)[config.primary_host]
+    if not result.ok:
+        raise LockHeld(status(k) or result.output.strip())
+
+
+def announce(k: KamalContext) -> None:
+    """Say the lock is ours."""
+    k.output.info(f"Acquired the deploy lock on {k.config.primary_host}")
 
 
 def release(k: KamalContext) -> None:
@@ -64,9 +77,10 @@ def held(k: KamalContext, message: str = "Automatic deploy lock") -> Iterator[No
         finally:
             k.lock_depth -= 1
         return
-    acquire(k, message)
+    take(k, message)
     k.lock_depth, k.lock_state = 1, "held"
     try:
+        announce(k)  # inside: output that fails (a closed pipe) still releases the lock
         yield
     except BaseException:
         try:
