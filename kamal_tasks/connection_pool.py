@@ -61,8 +61,10 @@ class ConnectionPool:
         with self._lock:
             connection = self.connections.get(host)
             idle = time.monotonic() - self.last_used.get(host, time.monotonic())
-        if connection is not None and idle > self.sshkit.pool_idle_timeout:
-            connection.close()
+        if connection is not None and (
+            idle > self.sshkit.pool_idle_timeout or not connection.is_connected
+        ):
+            connection.close()  # also a dropped one: its cached SFTP session is dead too
         if connection is None:
             connection = self._connection(host)
             with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -73,7 +74,9 @@ def run_hook(
         return False
     runner.output.info(f"Running the {name} hook...")
     try:
-        result = runner.local(shell_path(path), env=env, warn=True, timeout=timeout)
+        # Always in a group of its own (signals forwarded, killed whole); inf: no limit.
+        limit = math.inf if timeout is None else timeout
+        result = runner.local(shell_path(path), env=env, warn=True, timeout=limit)
     except ProcessTimedOut:
         raise TimedOut(f"Hook {name} ({path})", timeout or 0, "kamal.hook_timeout") from None
     if not result.ok:

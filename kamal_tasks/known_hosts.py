@@ -16,6 +16,7 @@ import hmac
 import os
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,6 +218,10 @@ def _describe(key: paramiko.PKey) -> str:
     return f"{key.get_name()} {fingerprint(key)}"
 
 
+#: How long to wait for another program's lock on the user known_hosts file.
+LOCK_WAIT_SECONDS = 5
+
+
 class _locked:
     """The user file opened for appending (created 0600, its directory 0700), flock'ed."""
 
@@ -226,8 +231,16 @@ class _locked:
     def __enter__(self) -> int:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
-        return self.fd
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:  # bounded: another program holding the file must not stall connects
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return self.fd
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(self.fd)
+                    raise OSError(f"{self.path} stayed locked by another program") from None
+                time.sleep(0.05)
 
     def __exit__(self, *exc_info: Any) -> None:
         fcntl.flock(self.fd, fcntl.LOCK_UN)

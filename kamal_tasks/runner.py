@@ -18,6 +18,7 @@ flight have finished and the cleanup has run, never before.
 from __future__ import annotations
 
 import io
+import math
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -151,8 +152,9 @@ class Runner:
         """Run ``command`` on this machine, through the Invoke context.
 
         With a ``timeout`` (hooks) it runs in a process group of its own instead, killed
-        whole after ``timeout`` seconds (raising ``local_process.ProcessTimedOut``); a stop
-        request (SIGINT/SIGTERM) is passed on to that group, as the terminal would.
+        whole after ``timeout`` seconds (raising ``local_process.ProcessTimedOut``; ``inf``:
+        never); a stop request (SIGINT/SIGTERM) is passed on to that group, as the terminal
+        would.
         """
         self.stop.check()
         self.output.command(LOCAL, command)
@@ -161,7 +163,7 @@ class Runner:
 
             done = run_process(
                 command,
-                timeout=timeout,
+                timeout=None if math.isinf(timeout) else timeout,
                 env={**os.environ, **(env or {})},
                 on_stop=lambda: self.stop.signal_name if self.stop.requested else None,
             )

@@ -7,6 +7,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from invoke.exceptions import CommandTimedOut as InvokeTimedOut
+from invoke.exceptions import ThreadException
 
 from kamal_tasks.connection_pool import (
     ConnectionPool,
@@ -47,6 +48,8 @@ class SshHost(Host):
             )
         except InvokeTimedOut:
             raise CommandTimedOut(self.name, command, timeout) from None
+        except ThreadException:  # e.g. stdin written to a channel that died: one line
+            raise ConnectionLost(self.name, command) from None
         self.runner.pool.touch(self.name)
         if fabric_result.exited == -1:  # paramiko's "no exit status": the channel died
             if time.monotonic() - started >= timeout:  # closed by Invoke's timer, it just

@@ -259,3 +259,14 @@ def test_a_users_pre_init_hook_runs_before_the_config_is_read(root: Path, home: 
     done = kamal(root, "config", "--version", "v1", HOME=str(home))
     assert done.returncode == 0, done.stderr
     assert (root / "pre-init-ran").read_text() == "from-home\n"
+
+
+@pytest.mark.parametrize("timeout", [None, 30])
+def test_a_hook_runs_in_a_process_group_of_its_own_with_or_without_a_limit(
+    root: Path, timeout: float | None
+) -> None:
+    """Its own group: a stop request reaches it, a timeout kills it whole (None: no limit)."""
+    write_hook(root, "pre-deploy", "ps -o pgid= -p $$ > pgid.txt\n")
+    runner, _, _ = real_runner()
+    assert run_hook(runner, HOOKS, "pre-deploy", {}, root, timeout=timeout) is True
+    assert int((root / "pgid.txt").read_text()) != os.getpgrp()

@@ -366,3 +366,28 @@ def test_never_connects_despite_a_changed_key_and_warns(tmp_path: Path, client_k
         assert errors.getvalue() == (
             "WARNING: ssh/verify_host_key is never: SSH host keys are not checked\n"
         )
+
+
+def test_a_user_file_locked_by_another_program_is_waited_for_within_a_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fcntl
+    import os
+    import time
+
+    from kamal_tasks import known_hosts as module
+
+    monkeypatch.setattr(module, "LOCK_WAIT_SECONDS", 0.3)
+    hosts = known(tmp_path)
+    warnings: list[str] = []
+    hosts.on_warning = warnings.append
+    hosts.user_file.parent.mkdir(parents=True)
+    fd = os.open(hosts.user_file, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        started = time.monotonic()
+        hosts.check_new("h1", 22, new_key())  # goes ahead, unrecorded, with a warning
+        assert time.monotonic() - started < 2
+    finally:
+        os.close(fd)
+    assert len(warnings) == 1 and "stayed locked by another program" in warnings[0]

@@ -12,6 +12,7 @@ from kamal_tasks.commands.base import (
     docker,
     logging_args,
     optionize,
+    word,
 )
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def start_or_run(config: Config) -> str:
 
 def info() -> str:
     """``docker ps`` of the traefik container."""
-    return docker("ps", "--filter", Raw(f"name=^{CONTAINER_NAME}$"))
+    return docker("ps", "--filter", word(Raw("name=^"), CONTAINER_NAME, Raw("$")))
 
 
 def logs(**options: Any) -> str:
