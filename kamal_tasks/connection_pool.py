@@ -72,9 +72,7 @@ class ConnectionPool:
         if not connection.is_connected:
             with self._starts:
                 self._open(connection)
-            transport = connection.transport  # set by open(); typed as optional by paramiko
-            if transport is not None:
-                transport.set_keepalive(KEEPALIVE_SECONDS)
+            tune(connection)
         self.touch(host)
         return connection
 
@@ -161,6 +159,25 @@ class ConnectionPool:
                 connect_kwargs=kwargs,
             )
         return None
+
+
+def tune(connection: Connection) -> None:
+    """Keepalives every 30 s; and no Nagle delay, on the connection and its jump host.
+
+    Without ``TCP_NODELAY`` each new channel waits for the server's delayed ACK of the last
+    packet (about 40 ms on Linux): one remote command took 45 ms instead of 3 ms.
+    """
+    for each in (connection, connection.gateway):  # a gateway may be a proxy command string
+        transport = getattr(each, "transport", None)
+        if transport is not None:
+            transport.set_keepalive(KEEPALIVE_SECONDS)
+            send_at_once(getattr(transport, "sock", None))
+
+
+def send_at_once(sock: object) -> None:
+    """Turn Nagle's algorithm off on a TCP socket (a proxy command or channel is left alone)."""
+    if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def address(connection: Connection) -> str:

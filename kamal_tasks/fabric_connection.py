@@ -71,10 +71,24 @@ def close_proxy(proxy: Any) -> None:
             stream.close()
 
 
+#: How often a waiting command also checks its reader threads for a crash.
+THREAD_CHECK_SECONDS = 0.05
+
+
+def wait_for_exit(runner: Any) -> None:
+    """Block until the remote command exits (or a reader thread died).
+
+    Invoke's own ``wait()`` sleeps 10 ms between checks; this wakes the moment paramiko
+    records the exit status or closes the channel (a timeout's kill closes it too).
+    """
+    while not (runner.process_is_finished or runner.has_dead_threads):
+        runner.channel.status_event.wait(THREAD_CHECK_SECONDS)
+
+
 @functools.cache
 def connection_class() -> type[Connection]:
     """Fabric's ``Connection`` whose ``proxy_command`` ends as ``read``/``close_proxy`` say and
-    whose command timeouts kill quietly."""
+    whose commands end quietly on a timeout and are noticed the moment they exit."""
     from fabric import Connection
     from fabric.runners import Remote
     from paramiko.proxy import ProxyCommand
@@ -87,6 +101,9 @@ def connection_class() -> type[Connection]:
             close_proxy(self)
 
     class QuietlyKilled(Remote):
+        def wait(self) -> None:
+            wait_for_exit(self)
+
         def kill(self) -> None:
             try:
                 super().kill()

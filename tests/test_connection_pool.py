@@ -169,3 +169,19 @@ def test_log_level_sets_paramikos_logger(monkeypatch: pytest.MonkeyPatch) -> Non
     configure_logging("DEBUG")
     assert logger.level == logging.DEBUG
     assert [type(handler) for handler in logger.handlers] == [logging.StreamHandler]
+
+
+def test_tcp_sockets_send_at_once_and_other_sockets_are_left_alone() -> None:
+    import socket
+
+    from kamal_tasks.connection_pool import send_at_once
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        with socket.create_connection(listener.getsockname()) as tcp:
+            assert tcp.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+            send_at_once(tcp)
+            assert tcp.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    left, right = socket.socketpair()  # a Unix socket has no Nagle to turn off
+    with left, right:
+        send_at_once(left)
+    send_at_once(object())  # a proxy command's pipe, or a channel through a jump host

@@ -324,3 +324,63 @@ def test_cli_never_warns(tmp_path: Path, client_key: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "WARNING: ssh/verify_host_key is never: SSH host keys are not checked" in done.stderr
     assert not (tmp_path / "known_hosts").exists()
+
+
+# --- speed --------------------------------------------------------------------------------------
+
+
+def test_the_connection_sends_without_nagle_delay(tmp_path: Path, client_key: Path) -> None:
+    """Without TCP_NODELAY every new channel waited ~40 ms for a delayed ACK."""
+    import socket
+
+    with ssh_server() as server:
+        settings = ssh_settings(tmp_path, client_key, server.port)
+        with runner(settings) as ssh_runner:
+            assert ssh_runner.host("127.0.0.1").run("echo hi").stdout == "ran: echo hi\n"
+            sock = ssh_runner.pool.connections["127.0.0.1"].transport.sock
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+
+
+class FakeRemote:
+    """What ``wait_for_exit`` looks at on Fabric's ``Remote`` runner."""
+
+    def __init__(self) -> None:
+        self.channel = paramiko.Channel(0)  # unconnected: only its status_event is used
+        self.dead = False
+
+    @property
+    def process_is_finished(self) -> bool:
+        return bool(self.channel.status_event.is_set())
+
+    @property
+    def has_dead_threads(self) -> bool:
+        return self.dead
+
+
+def waiting(remote: FakeRemote) -> Any:
+    import threading
+
+    from kamal_tasks.fabric_connection import wait_for_exit
+
+    waiter = threading.Thread(target=wait_for_exit, args=(remote,))
+    waiter.start()
+    time.sleep(0.2)
+    assert waiter.is_alive()  # nothing has exited yet: still waiting
+    return waiter
+
+
+def test_a_command_is_noticed_as_soon_as_it_exits() -> None:
+    """``wait_for_exit`` wakes on the channel's exit event (not a sleep loop)."""
+    remote = FakeRemote()
+    waiter = waiting(remote)
+    remote.channel.status_event.set()  # paramiko: exit status received, or channel closed
+    waiter.join(1)
+    assert not waiter.is_alive()
+
+
+def test_a_dead_reader_thread_ends_the_wait() -> None:
+    remote = FakeRemote()
+    waiter = waiting(remote)
+    remote.dead = True  # a reader thread crashed: Invoke reports it after the wait
+    waiter.join(1)
+    assert not waiter.is_alive()
