@@ -411,7 +411,8 @@ def test_cord_is_cut_then_old_container_waits_for_unhealthy(tmp_path: Path) -> N
         ),
         commands[-1],  # audit + tag
     ]
-    assert "sleep 4; else echo no-cord; fi; (docker container ls" in commands[3]
+    assert "r=$((4000 - ago)); " in commands[3]  # the notice pause, on the server
+    assert "done); else echo no-cord; fi; (docker container ls" in commands[3]
     # cut 3 s after healthy; the traefik_notice_delay (4 s) passes on the server
     assert sleeps == [3]
     assert "app-web-old turned unhealthy; stopped it 4s later" in messages.getvalue()

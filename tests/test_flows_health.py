@@ -29,6 +29,10 @@ case "$1" in
     n=$(($(cat "$STUB/n" 2>/dev/null || echo 0) + 1)); echo "$n" > "$STUB/n"
     line=$(sed -n "${n}p" "$STUB/seq"); [ -n "$line" ] || line=$(tail -n 1 "$STUB/seq")
     if [ "$line" = gone ]; then echo "Error: No such object: $4" >&2; exit 1; fi
+    while case "$line" in *NOW-*) true ;; *) false ;; esac; do  # NOW-<ms>: that long ago, in ns
+      ms=${line#*NOW-}; ms=${ms%%[!0-9]*}
+      line=$(echo "$line" | sed "s/NOW-$ms/$(( $(/bin/date +%s%N) - ms * 1000000 ))/")
+    done
     echo "$line" ;;
   logs) echo "boom: cannot bind port 3000"; echo "second line" ;;
 esac
@@ -44,6 +48,21 @@ class Stub:
         docker = root / "bin" / "docker"
         docker.write_text(STUB_DOCKER)
         docker.chmod(0o755)
+        sleep = root / "bin" / "sleep"  # records each sleep, then sleeps
+        sleep.write_text('#!/bin/sh\necho "sleep $*" >> "$STUB/calls"\nexec /bin/sleep "$@"\n')
+        sleep.chmod(0o755)
+
+    def date_without_nanoseconds(self) -> None:
+        """A ``date`` whose ``%N`` prints ``N`` (as some systems' do)."""
+        date = self.root / "bin" / "date"
+        date.write_text('#!/bin/sh\nexec /bin/date "$(echo "$1" | sed s/%N/N/)"\n')
+        date.chmod(0o755)
+
+    def sleeps(self) -> list[str]:
+        return [call.removeprefix("sleep ") for call in self.calls() if call.startswith("sleep")]
+
+    def inspect_calls(self) -> list[str]:
+        return [call for call in self.calls() if not call.startswith("sleep")]
 
     def answers(self, *lines: str) -> Stub:
         (self.root / "seq").write_text("\n".join(lines) + "\n")
@@ -120,11 +139,13 @@ def test_healthy_is_seen_at_the_next_poll_and_each_change_is_printed_once(stub: 
         "status: running 0 starting",
         "status: running 0 healthy",
         "healthy",
+        "ago: 0",  # the stub's answers have no health log
     ]
     assert stub.inspections() == 4
     assert elapsed < 3.0  # 3 polls of 0.05 s (a back-off of 1 s, 2 s, 3 s: 6 s)
     assert all(
-        call.split()[:3] == ["inspect", "--format", "{{.State.Status}}"] for call in stub.calls()
+        call.split()[:3] == ["inspect", "--format", "{{.State.Status}}"]
+        for call in stub.inspect_calls()
     )
 
 
@@ -190,24 +211,83 @@ def test_a_hostile_container_name_is_one_word(stub: Stub, tmp_path: Path) -> Non
     done, _ = stub.run(commands.wait_for_healthy(name, budget=5, poll=0.05))
     assert done.returncode == 0, done
     assert not list(tmp_path.glob("pwned*"))
-    assert stub.calls()[0].endswith(name)
+    assert stub.inspect_calls()[0].endswith(name)
+
+
+def ago(done: subprocess.CompletedProcess[str]) -> int:
+    lines = [line for line in done.stdout.splitlines() if line.startswith("ago: ")]
+    assert len(lines) == 1, done.stdout
+    return int(lines[0].removeprefix("ago: "))
+
+
+def test_healthy_says_how_long_ago_docker_called_it_so(stub: Stub) -> None:
+    # The second look sees healthy, its last check having ended 100 ms before.
+    stub.answers("running 0 starting|NOW-2000", "running 0 healthy|NOW-2000 NOW-100")
+    done, _ = stub.run(commands.wait_for_healthy("app-web-v2", budget=5, poll=0.6))
+    assert done.returncode == 0, done
+    assert done.stdout.splitlines()[-2:-1] == ["healthy"]
+    assert 100 <= ago(done) < 500  # and less than the 600 ms since the look before
+
+
+def test_ago_is_never_more_than_the_time_since_the_look_before(stub: Stub) -> None:
+    # A check that ended 3 s ago cannot have made it healthy: the look 50 ms ago saw starting.
+    stub.answers("running 0 starting|NOW-3000", "running 0 healthy|NOW-3000")
+    done, _ = stub.run(commands.wait_for_healthy("app-web-v2", budget=5, poll=0.05))
+    assert done.returncode == 0, done
+    assert 0 < ago(done) < 1000
+
+
+def test_ago_is_zero_when_it_cannot_be_known(stub: Stub) -> None:
+    stub.answers("running 0 healthy|NOW-300")  # healthy at the first look: since when?
+    done, _ = stub.run(commands.wait_for_healthy("app-web-v2", budget=5, poll=0.05))
+    assert ago(done) == 0
+    stub.root.joinpath("n").unlink()
+    stub.date_without_nanoseconds()
+    stub.answers("running 0 starting|NOW-300", "running 0 healthy|NOW-300")
+    done, _ = stub.run(commands.wait_for_healthy("app-web-v2", budget=5, poll=0.05))
+    assert done.returncode == 0, done
+    assert ago(done) == 0
 
 
 # --- wait_for_unhealthy and the cord ------------------------------------------------------------
+
+
+def test_the_notice_pause_counts_from_when_docker_called_it_unhealthy(stub: Stub) -> None:
+    stub.answers("running 0 healthy|NOW-900", "running 0 unhealthy|NOW-900 NOW-300")
+    command = commands.wait_for_unhealthy("app-web-v1", budget=5, poll=0.6, pause=1)
+    done, _ = stub.run(command)
+    assert done.returncode == 0, done
+    assert done.stdout.splitlines()[-2] == "unhealthy"
+    assert 300 <= ago(done) < 600
+    pause = float(stub.sleeps()[-1])
+    assert pause == pytest.approx(1 - ago(done) / 1000, abs=0.0015)  # 1 s less the 300 ms
+
+
+def test_without_fractional_sleep_the_rest_of_the_pause_is_rounded_up(stub: Stub) -> None:
+    sleep = stub.root / "bin" / "sleep"
+    sleep.write_text(
+        '#!/bin/sh\necho "sleep $*" >> "$STUB/calls"\n'
+        'case "$1" in *.*) exit 1 ;; esac\nexec /bin/sleep "$@"\n'
+    )
+    stub.answers("running 0 healthy|NOW-900", "running 0 unhealthy|NOW-900 NOW-300")
+    command = commands.wait_for_unhealthy("app-web-v1", budget=5, poll=0.6, pause=1)
+    done, _ = stub.run(command)
+    assert done.returncode == 0, done
+    assert stub.sleeps()[-1] == "1"  # 0.7 s rounded up, never down
 
 
 def test_unhealthy_is_seen_at_the_next_poll(stub: Stub) -> None:
     stub.answers("running 0 healthy", "running 0 healthy", "running 0 unhealthy")
     done, elapsed = stub.run(commands.wait_for_unhealthy("app-web-v1", budget=5, poll=0.05))
     assert done.returncode == 0
-    assert done.stdout.splitlines()[-1] == "unhealthy"
+    assert done.stdout.splitlines()[-2:] == ["unhealthy", "ago: 0"]
     assert stub.inspections() == 3 and elapsed < 3.0
 
 
 def test_a_stopped_old_container_counts_as_unhealthy(stub: Stub) -> None:
     stub.answers("exited 0 healthy")
     done, _ = stub.run(commands.wait_for_unhealthy("app-web-v1", budget=5, poll=0.05))
-    assert done.returncode == 0 and done.stdout.splitlines()[-1] == "unhealthy"
+    assert done.returncode == 0 and done.stdout.splitlines()[-2:] == ["unhealthy", "ago: 0"]
 
 
 def test_an_old_container_staying_healthy_times_out(stub: Stub) -> None:
@@ -226,7 +306,7 @@ def test_cut_cord_and_wait_removes_the_mounted_directory_then_waits(stub: Stub) 
     done, _ = stub.run(commands.cut_cord_and_wait(web_role(), "app-web-v1", budget=5, poll=0.05))
     assert done.returncode == 0, done
     assert not cord_dir.exists()
-    assert done.stdout.splitlines()[-1] == "unhealthy"
+    assert done.stdout.splitlines()[-2:] == ["unhealthy", "ago: 0"]
 
 
 def test_cut_cord_and_wait_then_pauses_and_stops_on_the_server(stub: Stub) -> None:
@@ -240,7 +320,7 @@ def test_cut_cord_and_wait_then_pauses_and_stops_on_the_server(stub: Stub) -> No
     )
     done, elapsed = stub.run(command)
     assert done.returncode == 0, done
-    assert done.stdout.splitlines()[-1] == "unhealthy"
+    assert done.stdout.splitlines()[-2:] == ["unhealthy", "ago: 0"]
     assert stub.calls()[-1] == "stop app-web-v1"
     assert 0.5 <= elapsed < 4.0  # the notice pause came before the stop
     host, reports = ShHost(stub), []
@@ -284,10 +364,14 @@ def test_cut_cord_and_wait_without_a_cord_mounted(stub: Stub) -> None:
 
 def test_the_scripts_are_exact() -> None:
     assert healthy_wait().startswith(
-        "(c=app-web-v2; end=$(($(date +%s) + 6)); seen=; while :; do s=$(docker inspect --format "
-        "'{{.State.Status}} {{.RestartCount}}{{if .State.Health}} {{.State.Health.Status}}{{end}}'"
-        ' "$c" 2>/dev/null) || s="gone 0"; '
+        "(c=app-web-v2; end=$(($(date +%s) + 6)); seen=; now=; while :; do prev=$now; "
+        "now=$(date +%s%N); o=$(docker inspect --format "
+        "'{{.State.Status}} {{.RestartCount}}{{if .State.Health}} {{.State.Health.Status}}"
+        "|{{range .State.Health.Log}}{{.End.UnixNano}} {{end}}{{end}}'"
+        ' "$c" 2>/dev/null) || o="gone 0"; s=${o%%|*}; '
     )
+    ago_head = 'then echo healthy; ago=0; e=${o#"$s"}; e=${e#|}; e=${e% }; e=${e##* }; '
+    assert ago_head + "t=$(date +%s%N); " in healthy_wait()
     assert healthy_wait().endswith("sleep 0.05 2>/dev/null || sleep 1; done)")
 
 

@@ -10,6 +10,11 @@ its ``exit`` ends only the wait):
   both then print ``logs:`` and the container's last log lines, and ``health: <json>``.
 * ``unhealthy`` (exit 0) for ``wait_for_unhealthy`` (or the container stopped), else
   ``timeout: ...`` (exit 4).
+
+After ``healthy``/``unhealthy`` comes ``ago: N``: how many milliseconds before the wait saw
+it docker's last health check ended, i.e. when the container turned healthy or unhealthy
+(``0`` when unknown). It is capped at the time since the previous look, when the container
+was not yet so, so it can only err short: a pause counted from it is never shorter than asked.
 """
 
 from __future__ import annotations
@@ -24,9 +29,10 @@ if TYPE_CHECKING:
     from kamal_tasks.configuration import Role
 
 CRASHED, TIMED_OUT = 3, 4
-#: ``<state> <restart count> [<health>]`` of a container.
+#: ``<state> <restart count> [<health>|<end of each logged health check, in ns> ...]``.
 WATCH_FORMAT = single_quote(
-    "{{.State.Status}} {{.RestartCount}}{{if .State.Health}} {{.State.Health.Status}}{{end}}"
+    "{{.State.Status}} {{.RestartCount}}{{if .State.Health}} {{.State.Health.Status}}"
+    "|{{range .State.Health.Log}}{{.End.UnixNano}} {{end}}{{end}}"
 )
 HEALTH_JSON_FORMAT = single_quote("{{json .State.Health}}")
 
@@ -42,15 +48,42 @@ def _sleep(poll: float) -> Raw:
 
 
 def _watch(container: str, budget: float) -> Raw:
-    """The loop's head: ``c``, the deadline, and ``s`` (``gone 0`` once the container is).
+    """The loop's head: ``c``, the deadline, ``s`` (``gone 0`` once the container is), ``o``
+    (``s`` and the health checks' end times) and ``prev``, the time (ns) of the last look.
 
     ``date +%s`` counts whole seconds: one more keeps the wait at least ``budget`` long."""
     return Raw(
-        f"c={shell_word(container)}; end=$(($(date +%s) + {math.ceil(budget) + 1})); seen=; "
-        f'while :; do s=$(docker inspect --format {WATCH_FORMAT} "$c" 2>/dev/null) '
-        '|| s="gone 0"; '
+        f"c={shell_word(container)}; end=$(($(date +%s) + {math.ceil(budget) + 1})); seen=; now=; "
+        "while :; do prev=$now; now=$(date +%s%N); "
+        f'o=$(docker inspect --format {WATCH_FORMAT} "$c" 2>/dev/null) || o="gone 0"; '
+        "s=${o%%|*}; "
         'if [ "$s" != "$seen" ]; then echo "status: $s"; seen=$s; fi; '
         "set -- $s; "
+    )
+
+
+#: Sets and prints ``ago``: milliseconds since the last health check ended, at most since
+#: ``prev`` (the look before, when the status was not yet what it is); 0 when any of it is
+#: unknown or odd (a first look, no health log, a ``date`` without ``%N``, a look that took
+#: over 10 s).
+_AGO = Raw(
+    'ago=0; e=${o#"$s"}; e=${e#|}; e=${e% }; e=${e##* }; t=$(date +%s%N); '
+    'case "$prev.$e.$t" in *[!0-9.]*|.*|*..*|*.) ;; '
+    "*) ago=$(((t - e) / 1000000)); cap=$(((t - prev) / 1000000)); "
+    '[ "$ago" -le "$cap" ] || ago=$cap; [ "$ago" -ge 0 ] && [ "$cap" -le 10000 ] || ago=0 ;; '
+    "esac; "
+    'echo "ago: $ago"; '
+)
+
+
+def _pause_since(seconds: float) -> Raw:
+    """Sleep ``seconds`` less ``ago`` (rounded up to a whole second without fractional sleep)."""
+    if not seconds:
+        return Raw("")
+    return Raw(
+        f"r=$(({round(seconds * 1000)} - ago)); "
+        'if [ "$r" -gt 0 ]; then sleep "$((r / 1000)).$(printf %03d $((r % 1000)))" 2>/dev/null '
+        "|| sleep $(((r + 999) / 1000)); fi; "
     )
 
 
@@ -73,7 +106,7 @@ def wait_for_healthy(
             _watch(container, budget)
             + 'if [ "$2" != 0 ] || { [ "$1" != running ] && [ "$1" != created ]; }; then '
             f'echo "crashed: $1, restarted $2 times"; {_report(log_lines)}exit {CRASHED}; fi; '
-            'if [ "${3-}" = healthy ]; then echo healthy; exit 0; fi; '
+            f'if [ "${{3-}}" = healthy ]; then echo healthy; {_AGO}exit 0; fi; '
             'if [ -z "${3-}" ] && [ "$1" = running ]; then '
             f"ready=${{ready:-$(($(date +%s) + {ready_in}))}}; "
             'if [ "$(date +%s)" -ge "$ready" ]; then echo ready; exit 0; fi; fi; '
@@ -84,12 +117,16 @@ def wait_for_healthy(
     )
 
 
-def wait_for_unhealthy(container: str, *, budget: float, poll: float = 0.25) -> Raw:
-    """Wait on the server until ``container`` is unhealthy (or no longer running)."""
+def wait_for_unhealthy(
+    container: str, *, budget: float, poll: float = 0.25, pause: float = 0
+) -> Raw:
+    """Wait on the server until ``container`` is unhealthy (or no longer running), then until
+    ``pause`` seconds have passed since docker called it unhealthy."""
     return subshell(
         Raw(
             _watch(container, budget)
-            + 'if [ "${3-}" = unhealthy ] || [ "$1" != running ]; then echo unhealthy; exit 0; fi; '
+            + 'if [ "${3-}" = unhealthy ] || [ "$1" != running ]; then echo unhealthy; '
+            f"{_AGO}{_pause_since(pause)}exit 0; fi; "
             f'if [ "$(date +%s)" -ge "$end" ]; then echo "timeout: $s"; exit {TIMED_OUT}; fi; '
             f"{_sleep(poll)}; done"
         )
@@ -101,15 +138,15 @@ def cut_cord_and_wait(
     then: str | None = None,
 ) -> Raw:  # fmt: skip
     """Cut ``container``'s cord (the host directory mounted at the role's cord path) and wait
-    until it turns unhealthy, then pause ``notice`` seconds; ``no-cord`` when it has no cord
-    mounted (a cord already cut counts as cut). Then, unless the cut failed, run ``then``, a
-    built command (the stop)."""
-    pause = join("sleep", f"{notice:g}") if notice else Raw(":")
+    until it turns unhealthy, then until it has been so for ``notice`` seconds; ``no-cord``
+    when it has no cord mounted (a cord already cut counts as cut). Then, unless the cut
+    failed, run ``then``, a built command (the stop)."""
+    wait = wait_for_unhealthy(container, budget=budget, poll=poll, pause=notice)
     return subshell(
         Raw(
             f"d=$({cord.directory_of(role, container)} 2>/dev/null); "
             'if [ -n "$d" ]; then rm -r "$d" || [ ! -e "$d" ] || exit 1; '
-            f"{wait_for_unhealthy(container, budget=budget, poll=poll)} && {pause}; "
+            f"{wait}; "
             "else echo no-cord; fi" + (f"; {subshell(then)}" if then else "")
         )
     )

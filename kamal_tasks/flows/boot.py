@@ -130,7 +130,7 @@ class RoleBoot:
         return self.role.container_name(self.version)
 
     started: bool = False
-    #: ``monotonic()`` when the new container was seen healthy.
+    #: ``monotonic()`` when docker called the new container healthy.
     healthy_at: float | None = None
     #: Set once the old container's retirement began (cord cut or stop sent).
     retiring: bool = False
@@ -206,12 +206,12 @@ class RoleBoot:
             )
         )  # fmt: skip
         self.say(f"Started {self.container}, waiting for it to be healthy...")
-        health.wait_for_healthy(
+        ago = health.wait_for_healthy(
             host, role, self.container,
             ready_after=0 if role.has_healthcheck else float(config.readiness_delay),
             report=self.say, command_timeout=config.sshkit.command_timeout,
         )  # fmt: skip
-        self.healthy_at = monotonic()
+        self.healthy_at = monotonic() - ago  # when docker called it healthy
 
     def stop_new_version(self) -> None:
         """Stop the new container after a failure (the old one keeps running)."""

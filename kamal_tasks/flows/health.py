@@ -50,9 +50,12 @@ def relay(output: str, report: Callable[[str], None]) -> list[str]:
 def wait_for_healthy(
     host: Host, role: Role, container: str, *, ready_after: float, report: Callable[[str], None],
     command_timeout: float | None = None,
-) -> None:  # fmt: skip
+) -> float:  # fmt: skip
     """Wait on ``host`` until ``container`` is healthy (or ready); ``ContainerUnhealthy``
-    with its logs and health state when it crashes or the budget runs out."""
+    with its logs and health state when it crashes or the budget runs out.
+
+    Returns how many seconds before the wait ended docker called it healthy (0 if unknown).
+    """
     command = health.wait_for_healthy(
         container,
         budget=budget(role, command_timeout, besides=ready_after) + ready_after,
@@ -64,13 +67,21 @@ def wait_for_healthy(
     rest = relay(result.stdout, report)
     if result.ok:
         report("Container is healthy!")
-        return
+        return seconds_ago(rest)
     verdict = rest[0] if rest else f"exit {result.exited}"
     details = "\n".join(rest[1:]).strip()
     details = details.replace("logs:", f"Logs of {container}:", 1).replace("health:", "Health:", 1)
     if result.stderr.strip():
         details = f"{details}\n{result.stderr.strip()}".strip()
     raise ContainerUnhealthy(host.name, container, verdict, details=details)
+
+
+def seconds_ago(lines: list[str]) -> float:
+    """The ``ago: N`` (milliseconds) a wait printed, in seconds; 0 without one."""
+    for line in lines:
+        if line.startswith("ago: ") and line[5:].isdigit():
+            return int(line[5:]) / 1000
+    return 0.0
 
 
 def cut_and_wait_for_unhealthy(
