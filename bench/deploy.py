@@ -40,6 +40,7 @@ from integration.project import Project, checked_exec, make_project  # noqa: E40
 SSHD_LOG = "/var/log/sshd-bench.log"
 WORKER_CMD = "sh -c 'trap \"exit 0\" TERM; while :; do sleep 1 & wait $!; done'"
 PAUSES = 5.0 + 5.0  # traefik_route_delay + traefik_notice_delay, the defaults
+ROUTE_DELAY, INTERVAL, RETRIES = 5.0, 1.0, 3  # the defaults; the projects' health checks
 
 
 @dataclass
@@ -53,10 +54,22 @@ class Run:
     margin_old: float = 0.0  # old unhealthy -> old killed
     commands: dict[str, int] = field(default_factory=dict)
     connections: dict[str, int] = field(default_factory=dict)
+    #: The web host on the critical path: its old container was stopped last.
+    host: str = ""
+    #: Docker's share of margin_new beyond 5 s: from the earliest safe cut to the old
+    #: container's next health check, and its checks' own durations beyond ``interval``.
+    schedule: float = 0.0
+    #: The tool's share: the cord was cut after a check that would have done.
+    late: float = 0.0
 
     @property
     def overhead(self) -> float:
         return self.wall - PAUSES - self.pull - self.healthy - self.stop
+
+    @property
+    def tool_overhead(self) -> float:
+        """The overhead less docker's health-check schedule (which no cut time can avoid)."""
+        return self.overhead - self.schedule
 
 
 def verbose_sshd(sandbox: Sandbox, on: bool) -> None:
@@ -103,7 +116,19 @@ def first(found: list[tuple], name: str, *actions: str) -> float | None:
     return times[0] if times else None
 
 
-def deploy(project: Project, version: str, old: str) -> Run:
+def checks(sandbox: Sandbox, host: str, container: str) -> list[tuple[float, int]]:
+    """(start, exit code) of the container's logged health checks (docker keeps 5)."""
+    output = checked_exec(
+        sandbox, host,
+        "docker inspect --format '{{range .State.Health.Log}}{{.Start.UnixNano}} {{.ExitCode}} "
+        "{{end}}' " + container,
+    )  # fmt: skip
+    words = output.split()
+    pairs = zip(words[::2], words[1::2], strict=True)
+    return [(int(start) / 1e9, int(code)) for start, code in pairs]
+
+
+def deploy(project: Project, version: str, old: str, web: list[str]) -> Run:
     sandbox, service = project.sandbox, project.service
     primary = sandbox.hosts[0]
     sshd_counts(sandbox)  # empty the logs
@@ -119,17 +144,24 @@ def deploy(project: Project, version: str, old: str) -> Run:
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     run = Run(wall, cpu)
     run.commands, run.connections = sshd_counts(sandbox)
-    found = events(sandbox, primary, since, until, service)
     new, gone = f"{service}-web-{version}", f"{service}-web-{old}"
-    created = first(found, new, "create")
-    healthy = first(found, new, "health_status: healthy")
-    unhealthy = first(found, gone, "health_status: unhealthy")
-    killed = first(found, gone, "kill")
-    died = first(found, gone, "die")
-    if None in (created, healthy, unhealthy, killed, died):
-        raise SystemExit(f"missing events for {new}/{gone}: {found}")
+    moments = {}
+    for host in web:
+        found = events(sandbox, host, since, until, service)
+        moments[host] = [
+            first(found, new, "create"),
+            first(found, new, "health_status: healthy"),
+            first(found, gone, "health_status: unhealthy"),
+            first(found, gone, "kill"),
+            first(found, gone, "die"),
+        ]
+        if None in moments[host]:
+            raise SystemExit(f"missing events for {new}/{gone} on {host}: {found}")
+    run.host = max(web, key=lambda host: moments[host][3])  # the last old container killed
+    created, healthy, unhealthy, killed, died = moments[run.host]
     run.healthy, run.stop = healthy - created, died - killed
     run.margin_new, run.margin_old = unhealthy - healthy, killed - unhealthy
+    run.schedule, run.late = check_schedule(checks(sandbox, run.host, gone), healthy, unhealthy)
     image = f"{sandbox.registry}/{service}:{version}"
     timed = checked_exec(
         sandbox, primary, f"s=$(date +%s%N); docker pull -q {image} >/dev/null; "
@@ -137,6 +169,27 @@ def deploy(project: Project, version: str, old: str) -> Run:
     )  # fmt: skip
     run.pull = int(timed.strip()) / 1e9
     return run
+
+
+def check_schedule(
+    logged: list[tuple[float, int]], healthy: float, unhealthy: float
+) -> tuple[float, float]:
+    """Split margin_new's excess over 5 s into docker's share and the tool's (a late cut).
+
+    The earliest safe cut is ``retries - 1`` intervals before ``healthy`` + 5 s; the first
+    health check starting after it is docker's to schedule, and so are the failing checks'
+    durations beyond ``interval``. A failing streak that began at a later check means the cut
+    came after a check that would have done: the tool's lateness.
+    """
+    earliest_cut = healthy + ROUTE_DELAY - (RETRIES - 1) * INTERVAL
+    starts = [start for start, _ in logged if start >= earliest_cut]
+    failing = [start for start, code in logged if code != 0]
+    if not starts or not failing:
+        return 0.0, 0.0
+    first_check, first_failing = min(starts), min(failing)
+    late = max(first_failing - first_check, 0.0)
+    schedule = (unhealthy - healthy - ROUTE_DELAY) - late
+    return schedule, late
 
 
 def median(values: list[float]) -> float:
@@ -152,13 +205,21 @@ def report(title: str, runs: list[Run], hosts: dict[str, str]) -> None:
         ("  create -> healthy", [r.healthy for r in runs]),
         ("  kill -> die (old)", [r.stop for r in runs]),
         ("  overhead (the rest)", [r.overhead for r in runs]),
+        ("  of which docker's check schedule", [r.schedule for r in runs]),
+        ("overhead less docker's check schedule", [r.tool_overhead for r in runs]),
         ("margin new healthy -> old unhealthy", [r.margin_new for r in runs]),
+        ("  beyond 5 s: docker's check schedule", [r.schedule for r in runs]),
+        ("  beyond 5 s: a late cut (the tool)", [r.late for r in runs]),
         ("margin old unhealthy -> old killed", [r.margin_old for r in runs]),
         ("CPU time of the tool", [r.cpu for r in runs]),
     ]
     for label, values in rows:
         low, high = min(values), max(values)
         print(f"{label:38s} {median(values):6.2f} s   (min {low:.2f}, max {high:.2f})")
+    critical = [r.host for r in runs]
+    print("critical host (old container stopped last): " + ", ".join(
+        f"{host} {critical.count(host)}x" for host in dict.fromkeys(critical)
+    ))  # fmt: skip
     for host, role in hosts.items():
         commands = [r.commands[host] for r in runs]
         connections = [r.connections[host] for r in runs]
@@ -176,12 +237,12 @@ def prepare(sandbox: Sandbox, root: Path, service: str, servers: object) -> Proj
     return project
 
 
-def runs_of(project: Project, count: int) -> list[Run]:
+def runs_of(project: Project, count: int, web: list[str]) -> list[Run]:
     results = []
     versions = ["b2", "b1"]
     for index in range(count):
         version, old = versions[index % 2], versions[(index + 1) % 2]
-        results.append(deploy(project, version, old))
+        results.append(deploy(project, version, old, web))
         print(f"  run {index + 1}: {results[-1].wall:.2f} s", file=sys.stderr, flush=True)
     return results
 
@@ -202,7 +263,7 @@ def scenario(count: int) -> None:
         verbose_sshd(sandbox, True)
         try:
             print(f"load average before: {load()}")
-            results = runs_of(project, count)
+            results = runs_of(project, count, [h1, h2])
             print(f"load average after: {load()}")
         finally:
             verbose_sshd(sandbox, False)
@@ -224,7 +285,7 @@ def scaling(count: int) -> None:
             verbose_sshd(sandbox, True)
             try:
                 print(f"load average before ({size}): {load()}")
-                results = runs_of(project, count)
+                results = runs_of(project, count, hosts)
             finally:
                 verbose_sshd(sandbox, False)
                 sandbox.reset_servers()

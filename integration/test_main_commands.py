@@ -73,6 +73,33 @@ def test_details_shows_traefik_app_and_accessory(project: Project, deployed: obj
     assert ACCESSORY in section and ACCESSORY_IMAGE in section
 
 
+def test_a_host_holding_the_credentials_already_skips_the_registry_login(
+    project: Project, deployed: object
+) -> None:
+    h1, h2 = project.sandbox.hosts[:2]
+    registry = project.sandbox.registry
+    checked_exec(project.sandbox, h1, f"docker logout {registry}")
+
+    def said(host: str, done: subprocess.CompletedProcess[str]) -> list[str]:
+        """The output lines of ``host``'s command (not the command itself)."""
+        prefix = f"[{host}] "
+        lines = [line.strip() for line in done.stderr.splitlines()]
+        return [
+            line.removeprefix(prefix).strip()
+            for line in lines
+            if line.startswith(prefix) and "$" not in line and line.removeprefix(prefix).strip()
+        ]
+
+    first = project.kamal("registry.login", "--skip-local", "--verbose", version="v1")
+    assert "Login Succeeded" in said(h1, first), first.stderr
+    assert said(h2, first) == ["Already logged in"], first.stderr
+    again = project.kamal("registry.login", "--skip-local", "--verbose", version="v1")
+    assert said(h1, again) == ["Already logged in"], again.stderr
+    assert "registry-pw" not in first.stderr + again.stderr  # never echoed
+    image = f"{registry}/{SERVICE}:v1"
+    checked_exec(project.sandbox, h1, f"docker rmi -f {image} >/dev/null; docker pull -q {image}")
+
+
 def test_audit_shows_each_hosts_log(project: Project, deployed: object) -> None:
     shown = project.kamal("audit", version="v1").stdout
     for host in project.sandbox.hosts[:2]:

@@ -32,6 +32,12 @@ RAW: dict[str, Any] = {
 }
 PASSWORD = "hunter2-registry"
 LOGIN = 'docker login registry.example.com -u "user" --password-stdin'
+REMOTE_LOGIN = (  # on the hosts: skipped where these very credentials are stored already
+    '(IFS= read -r auth; f="${DOCKER_CONFIG:-$HOME/.docker}/config.json"; '
+    "stored=$(tr -d ' \\t\\r\\n' < \"$f\" 2>/dev/null); "
+    'case "$stored" in *\'"registry.example.com":{"auth":"\'"$auth"\'"}\'*) '
+    f'echo "Already logged in"; cat >/dev/null ;; *) {LOGIN} ;; esac)'
+)
 PULL_ONLY = "docker pull registry.example.com/dhh/app:999"
 #: The pull and the image check, one command.
 PULL = (
@@ -124,9 +130,29 @@ def test_missing_service_label_fails_that_host(tmp_path: Path) -> None:
 def test_login_locally_and_on_every_host_without_the_password(tmp_path: Path) -> None:
     k, runner, _ = make_k(tmp_path)
     build.login(k)
-    assert sorted(runner.commands) == sorted([("local", LOGIN), *((h, LOGIN) for h in HOSTS)])
+    expected = [("local", LOGIN), *((host, REMOTE_LOGIN) for host in HOSTS)]
+    assert sorted(runner.commands) == sorted(expected)
     assert runner.commands[0] == ("local", LOGIN)
     assert all(PASSWORD not in command for _, command in runner.commands)
+
+
+def test_hosts_get_the_stored_auth_then_the_password_on_stdin(tmp_path: Path) -> None:
+    import base64
+
+    from kamal_tasks.runner import Host
+
+    class Recording(Host):
+        name = "1.1.1.1"
+        sent: list[tuple[str, str | None]] = []
+
+        def run(self, command: str, *, warn: bool = False, stdin: str | None = None) -> Result:
+            self.sent.append((command, stdin))
+            return Result(self.name, command)
+
+    k, _, _ = make_k(tmp_path)
+    build.registry_login(k).run_on(Recording())
+    auth = base64.b64encode(f"user:{PASSWORD}".encode()).decode()
+    assert Recording.sent == [(REMOTE_LOGIN, f"{auth}\n{PASSWORD}")]
 
 
 def test_remote_only_login(tmp_path: Path) -> None:

@@ -37,6 +37,12 @@ RAW: dict[str, Any] = {
 }
 HOOKS = ("pre-build", "pre-deploy", "post-deploy", "docker-setup")
 LOGIN = 'docker login registry.example.com -u "user" --password-stdin'
+REMOTE_LOGIN = (  # on the hosts: skipped where these very credentials are stored already
+    '(IFS= read -r auth; f="${DOCKER_CONFIG:-$HOME/.docker}/config.json"; '
+    "stored=$(tr -d ' \\t\\r\\n' < \"$f\" 2>/dev/null); "
+    'case "$stored" in *\'"registry.example.com":{"auth":"\'"$auth"\'"}\'*) '
+    f'echo "Already logged in"; cat >/dev/null ;; *) {LOGIN} ;; esac)'
+)
 PULL = (
     "docker pull registry.example.com/dhh/app:999 && (docker inspect -f "
     "'{{ .Config.Labels.service }}' registry.example.com/dhh/app:999 | grep -x app || "
@@ -116,7 +122,7 @@ def test_deploy_runs_its_steps_in_order(tmp_path: Path) -> None:
     config = k.config
     steps = [
         first(runner, ("local", LOGIN)),
-        first(runner, (PRIMARY, LOGIN)),
+        first(runner, (PRIMARY, REMOTE_LOGIN)),
         first(runner, hook("pre-build")),
         first(runner, ("local", builder.push(config))),
         first_matching(runner, PRIMARY, ENSURE_LOCKS),
@@ -135,7 +141,7 @@ def test_deploy_runs_its_steps_in_order(tmp_path: Path) -> None:
     assert runner.commands[-2:] == [(PRIMARY, RELEASE), hook("post-deploy")]
     # every host logged in and pulled; traefik only on web hosts
     for host in HOSTS:
-        assert LOGIN in runner.commands_on(host)
+        assert REMOTE_LOGIN in runner.commands_on(host)
         assert PULL in runner.commands_on(host)
     assert traefik.start_or_run(config) not in runner.commands_on("1.1.1.3")
     # the lock lives on the primary host only
@@ -158,7 +164,7 @@ def test_deploy_with_skip_push_pulls_without_building(tmp_path: Path) -> None:
     assert hook("pre-build") not in runner.commands
     for host, role in zip(HOSTS, ("web", "web", "workers"), strict=True):
         commands = [c for c in runner.commands_on(host) if not c.startswith("mkdir ")]
-        assert commands[:3] == [f"test -f .kamal/env/roles/app-{role}.env", LOGIN, PULL]
+        assert commands[:3] == [f"test -f .kamal/env/roles/app-{role}.env", REMOTE_LOGIN, PULL]
     assert_pulled_inside_the_lock(runner)
 
 
@@ -239,7 +245,7 @@ def test_redeploy_skips_login_traefik_and_prune(tmp_path: Path) -> None:
 
     config = k.config
     recorded = [command for _, command in runner.commands]
-    assert LOGIN not in recorded
+    assert LOGIN not in recorded and REMOTE_LOGIN not in recorded
     assert traefik.start_or_run(config) not in recorded
     assert not any(prune.stopped_containers(config) in c for c in recorded)
     assert not any(prune.tagged_images(config) in c for c in recorded)
@@ -299,7 +305,7 @@ def test_rollback_boots_the_old_version_inside_the_lock(tmp_path: Path) -> None:
 
     config = k.config
     recorded = [command for _, command in runner.commands]
-    assert LOGIN not in recorded
+    assert LOGIN not in recorded and REMOTE_LOGIN not in recorded
     assert not any(c.startswith(("docker pull", "docker build")) for c in recorded)
     steps = [
         first_matching(runner, PRIMARY, ENSURE_LOCKS),

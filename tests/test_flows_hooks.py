@@ -116,7 +116,8 @@ def test_a_failing_post_push_stops_before_anything_changes_on_the_hosts(tmp_path
     assert after == []
     on_hosts = [command for host, command in runner.commands if host != LOCAL]
     # only the env file checks and the registry login reached the hosts: no pull, lock or boot
-    assert all(c.startswith(("test -f ", "docker login ")) for c in on_hosts), on_hosts
+    assert all(c.startswith(("test -f ", "(IFS= read -r auth; ")) for c in on_hosts), on_hosts
+    assert sum("docker login " in c for c in on_hosts) == len(HOSTS)
 
 
 @pytest.mark.parametrize("flow", [flows.deploy, flows.redeploy])

@@ -38,6 +38,12 @@ RAW: dict[str, Any] = {
     },
 }
 LOGIN = 'docker login registry.example.com -u "user" --password-stdin'
+REMOTE_LOGIN = (  # on the hosts: skipped where these very credentials are stored already
+    '(IFS= read -r auth; f="${DOCKER_CONFIG:-$HOME/.docker}/config.json"; '
+    "stored=$(tr -d ' \\t\\r\\n' < \"$f\" 2>/dev/null); "
+    'case "$stored" in *\'"registry.example.com":{"auth":"\'"$auth"\'"}\'*) '
+    f'echo "Already logged in"; cat >/dev/null ;; *) {LOGIN} ;; esac)'
+)
 
 
 def make_k(tmp_path: Path, responder: Responder | None = None) -> tuple[KamalContext, DryRunner]:
@@ -91,7 +97,7 @@ def test_accessory_boot_uploads_files_makes_directories_then_runs(tmp_path: Path
     accessory.boot(k, "mysql")
     mysql = k.config.accessory("mysql")
     assert runner.commands_on("1.1.1.9") == [
-        LOGIN,
+        REMOTE_LOGIN,
         "mkdir -p app-mysql/etc/mysql",
         "upload app-mysql/etc/mysql/my.cnf <<< config/my.cnf",
         "chmod 755 app-mysql/etc/mysql/my.cnf",
@@ -122,7 +128,7 @@ def test_rolling_traefik_reboot_goes_host_by_host(tmp_path: Path) -> None:
     k, runner = make_k(tmp_path)
     traefik.reboot(k, rolling=True)
     per_host = [
-        LOGIN,
+        REMOTE_LOGIN,
         traefik_commands.stop(),
         traefik_commands.remove_container(),
         traefik_commands.run(k.config),

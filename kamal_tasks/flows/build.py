@@ -22,17 +22,30 @@ class RegistryLogin:
 
     command: str
     password: str
+    #: The command for hosts: skipped where these credentials are stored already.
+    remote_command: str = ""
+    #: base64 of ``user:password``, compared on the host before the password.
+    auth: str = ""
 
     def run_on(self, host: Host) -> None:
-        """Log ``host`` in to the registry."""
-        host.run(self.command, stdin=self.password)
+        """Log ``host`` in to the registry (unless its docker config holds these credentials)."""
+        if self.remote_command:
+            host.run(self.remote_command, stdin=f"{self.auth}\n{self.password}")
+        else:
+            host.run(self.command, stdin=self.password)
 
 
 def registry_login(k: KamalContext) -> RegistryLogin:
     """The registry login of this configuration (raises ``MissingSecret`` for the password)."""
     reg = k.config.registry
-    command = registry.login(k.config, reg.resolved_username(k.env_values))
-    return RegistryLogin(command, reg.resolved_password(k.env_values))
+    username = reg.resolved_username(k.env_values)
+    password = reg.resolved_password(k.env_values)
+    return RegistryLogin(
+        registry.login(k.config, username),
+        password,
+        registry.login_unless_stored(k.config, username),
+        registry.stored_auth(username, password),
+    )
 
 
 def login(k: KamalContext, *, local: bool = True, remote: bool = True) -> None:
