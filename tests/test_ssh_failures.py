@@ -384,3 +384,14 @@ def test_a_dead_reader_thread_ends_the_wait() -> None:
     remote.dead = True  # a reader thread crashed: Invoke reports it after the wait
     waiter.join(1)
     assert not waiter.is_alive()
+
+
+def test_stdin_text_is_sent_whole_not_a_character_at_a_time() -> None:
+    import io
+
+    from kamal_tasks.fabric_connection import connection_class
+
+    remote = connection_class()("127.0.0.1")._remote_runner()
+    text = io.StringIO("c2FuZGJveDpwdw==\nregistry-password")
+    assert remote.read_our_stdin(text) == "c2FuZGJveDpwdw==\nregistry-password"
+    assert remote.read_our_stdin(text) == ""  # then EOF, and Invoke closes the remote stdin

@@ -41,7 +41,8 @@ def login_unless_stored(config: Config, username: str | None = None) -> Raw:
         Raw(
             'IFS= read -r auth; f="${DOCKER_CONFIG:-$HOME/.docker}/config.json"; '
             "stored=$(tr -d ' \\t\\r\\n' < \"$f\" 2>/dev/null); "
-            f'case "$stored" in *{before}"$auth"{after}*) echo "Already logged in"; cat >/dev/null ;; '
+            f'case "$stored" in *{before}"$auth"{after}*) '
+            'echo "Already logged in"; cat >/dev/null ;; '
             f"*) {login(config, username)} ;; esac"
         )
     )
