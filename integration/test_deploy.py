@@ -116,7 +116,10 @@ def v2(project: Project, v1: subprocess.CompletedProcess[str]) -> Iterator[dict]
 
 @pytest.fixture(scope="module")
 def v3(project: Project, v2: dict) -> subprocess.CompletedProcess[str]:
-    """``redeploy --version v3``."""
+    """``redeploy --version v3``, with v1 started again beside v2 on the first host: a stale
+    container, as a failed deploy can leave."""
+    checked_exec(project.sandbox, project.sandbox.hosts[0], f"docker start {SERVICE}-web-v1")
+    assert project.running_versions(project.sandbox.hosts[0]) == ["v1", "v2"]
     return project.kamal("redeploy", version="v3")
 
 
@@ -273,6 +276,8 @@ def test_assets_are_bridged_between_old_and_new_containers(project: Project, v2:
 def test_redeploy_v3_boots_it_without_touching_traefik(project: Project, v3: object) -> None:
     assert "Redeployed e2edeploy v3" in v3.stderr
     assert "Traefik" not in v3.stderr
+    host = project.sandbox.hosts[0]
+    assert f"[{host}] Stopping stale container {web_container('v1')}" in v3.stderr
     for host in project.sandbox.hosts:
         assert project.running_versions(host) == ["v3"]
         assert project.fetch(host, "/version") == "v3"

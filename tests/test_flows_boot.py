@@ -131,9 +131,10 @@ class Scripted:
         self.clash = clash
 
     def __call__(self, host: str, command: str) -> Any:
-        if "docker ps --latest --format" in command:
+        if "echo kamal-renamed" in command:  # rename a clash, list the running containers
             mark = f"{steps.RENAMED_MARK}\n" if self.clash else ""
-            return f"{mark}{self.old}\n" if self.old else mark
+            role = command.split("label=role=", 1)[1].split()[0]
+            return f"{mark}app-{role}-{self.old}\n" if self.old else mark
         if "echo no-cord" in command:  # cut the old cord and wait for unhealthy
             if not self.cord_dir:
                 return "no-cord\n"
@@ -157,8 +158,8 @@ def step_commands(runner: DryRunner, host: str) -> list[str]:
             names.append(f"wait-healthy {container_of(command)}")
         elif "echo no-cord" in command:
             names.append(f"cut-and-wait+stop {container_of(command)}")
-        elif "docker ps --latest --format" in command:
-            names.append("rename-clash+current-version")
+        elif "echo kamal-renamed" in command:
+            names.append("rename-clash+running-names")
         elif " && docker run " in command:
             names.append("audit+run" if " touch " not in command else "audit+cord+run")
         elif "docker tag " in command:
@@ -232,7 +233,7 @@ def test_barrier_closed_in_sequential_dry_run_order(tmp_path: Path) -> None:
         boot.boot(k, VERSION)
 
     assert caught.value.hosts == [WEB, WORKER]
-    assert step_commands(runner, WORKER) == ["rename-clash+current-version"]
+    assert step_commands(runner, WORKER) == ["rename-clash+running-names"]
     # every web command precedes every worker command
     hosts = [host for host, _ in runner.commands]
     assert hosts == sorted(hosts, key=lambda host: host != WEB)
@@ -246,7 +247,7 @@ def test_barrier_open_in_sequential_dry_run_order(tmp_path: Path) -> None:
 
     workers = role(k, "workers")
     assert runner.commands_on(WORKER) == [
-        steps.rename_clash_then_current_version(
+        steps.rename_clash_then_active_names(
             k.config, workers, VERSION, f"{VERSION}_replaced_abc123",
             boot.audit(k, f"Renaming container {VERSION} to {VERSION}_replaced_abc123"),
         ),
@@ -265,7 +266,7 @@ def test_barrier_open_in_sequential_dry_run_order(tmp_path: Path) -> None:
         ),
     ]  # fmt: skip
     assert step_commands(runner, WEB) == [
-        "rename-clash+current-version",
+        "rename-clash+running-names",
         "audit+cord+run",
         f"wait-healthy app-web-{VERSION}",
         "cut-and-wait+stop app-web-old",
@@ -311,7 +312,7 @@ def test_primary_failing_before_start_still_closes_the_barrier(
     scripted = Scripted({})
 
     def responder(host: str, command: str) -> Any:
-        if host == WEB and "docker ps --latest --format" in command:
+        if host == WEB and "echo kamal-renamed" in command:
             return 1  # e.g. the docker daemon is down on the web host
         return scripted(host, command)
 
@@ -354,7 +355,7 @@ def test_exited_container_fails_at_once(tmp_path: Path) -> None:
     assert f"app-web-{VERSION} on {WEB} not ready (crashed: exited, restarted 0 times)" in message
     assert f"Logs of app-web-{VERSION}:\n    boom: cannot bind port 3000" in message
     assert step_commands(runner, WEB) == [
-        "rename-clash+current-version",
+        "rename-clash+running-names",
         "audit+cord+run",
         f"wait-healthy app-web-{VERSION}",
         f"stop app-web-{VERSION}",
@@ -380,7 +381,7 @@ def test_clashing_container_is_renamed_aside(tmp_path: Path) -> None:
     assert runner.commands_on(WEB)[0] == (
         f'(if [ -n "$({app.container_id_for_version(k.config, web, VERSION)})" ]; then '
         f"echo kamal-renamed && {audit} && docker rename app-web-999 app-web-999_replaced_abc123"
-        f" || exit 1; fi; {app.current_running_version(k.config, web)})"
+        f" || exit 1; fi; {app.active_container_names(k.config, web)})"
     )
     assert f"Renaming container {VERSION} to {VERSION}_replaced_abc123" in messages.getvalue()
     # nothing ran: no old container to retire
@@ -500,6 +501,32 @@ def test_stale_containers_beyond_the_newest_are_stopped(tmp_path: Path) -> None:
     ]
     assert runner.commands_on(WORKER) == [app.running_container_names(k.config, workers)]
     assert "Stopping stale container app-web-2" in messages.getvalue()
+
+
+def test_deploys_stop_stale_containers_from_the_boots_first_look(tmp_path: Path) -> None:
+    scripted = Scripted({f"app-web-{VERSION}": "running healthy"}, cord_dir="/x")
+
+    def responder(host: str, command: str) -> Any:
+        if "echo kamal-renamed" in command:  # newest first: the current one, then two stale
+            return f"app-web-{OLD}\napp-web-2\napp-web-1\n"
+        return scripted(host, command)
+
+    k, runner, _, messages = make_k(tmp_path, WEB_ONLY_RAW, responder)
+    boot.boot(k, VERSION, stop_stale=True)
+    assert step_commands(runner, WEB) == [
+        "rename-clash+running-names",
+        "stop app-web-2",
+        "stop app-web-1",
+        "audit+cord+run",
+        f"wait-healthy app-web-{VERSION}",
+        f"cut-and-wait+stop app-web-{OLD}",
+        "audit+tag",
+    ]
+    assert "Stopping stale container app-web-2" in messages.getvalue()
+
+    k, runner, _, _ = make_k(tmp_path, WEB_ONLY_RAW, responder)
+    boot.boot(k, VERSION)  # a rollback: stale containers are left alone
+    assert not any(name.startswith("stop ") for name in step_commands(runner, WEB))
 
 
 # --- boot groups ----------------------------------------------------------------------------

@@ -15,11 +15,12 @@ if TYPE_CHECKING:
 RENAMED_MARK = "kamal-renamed"
 
 
-def rename_clash_then_current_version(
+def rename_clash_then_active_names(
     config: Config, role: Role, version: str, renamed: str, audit: str
 ) -> Raw:
     """When a container for ``version`` exists, print ``RENAMED_MARK``, record ``audit`` and
-    rename it to ``renamed``; then print the role's running version."""
+    rename it to ``renamed``; then print the names of the role's running containers, newest
+    (the current one) first, the stale ones after it."""
     exists = substitution(app.container_id_for_version(config, role, version))
     rename = combine(
         join("echo", RENAMED_MARK),
@@ -29,7 +30,7 @@ def rename_clash_then_current_version(
     return subshell(
         Raw(
             f'if [ -n "{exists}" ]; then {rename} || exit 1; fi; '
-            f"{app.current_running_version(config, role)}"
+            f"{app.active_container_names(config, role)}"
         )
     )
 

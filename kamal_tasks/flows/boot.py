@@ -31,9 +31,11 @@ if TYPE_CHECKING:
 DOCKER_STOP_WAIT = 10
 
 
-def boot(k: KamalContext, version: str) -> dict[str, float]:
+def boot(k: KamalContext, version: str, *, stop_stale: bool = False) -> dict[str, float]:
     """Boot ``version`` on every selected host (in ``boot.limit`` groups), then tag it latest.
 
+    With ``stop_stale``, running containers of a role other than its newest (left by failed
+    deploys) are stopped first, from the same look that finds the current one.
     Returns the seconds each host took to boot, in host order.
     """
     config = k.config
@@ -47,7 +49,9 @@ def boot(k: KamalContext, version: str) -> dict[str, float]:
         if index and config.boot.wait:
             k.output.info(f"Waiting {config.boot.wait}s before booting the next group...")
             k.sleep(float(config.boot.wait))
-        timings.update(k.runner.on(group, lambda host: boot_host(k, host, version, barrier)))
+        timings.update(
+            k.runner.on(group, lambda host: boot_host(k, host, version, barrier, stop_stale))
+        )
     k.runner.on(config.hosts, lambda host: tag_latest(k, host, version))
     return timings
 
@@ -75,7 +79,9 @@ def prepare_assets(k: KamalContext, host: Host, version: str) -> None:
             host.run(assets.sync_volumes(config, role, old_version=old or None, version=version))
 
 
-def boot_host(k: KamalContext, host: Host, version: str, barrier: Barrier | None) -> float:
+def boot_host(
+    k: KamalContext, host: Host, version: str, barrier: Barrier | None, stop_stale: bool = False
+) -> float:
     """Boot every selected role on one host, primary role first; the seconds it took.
 
     Whatever fails on a host of the primary role closes the barrier (unless another host
@@ -85,13 +91,21 @@ def boot_host(k: KamalContext, host: Host, version: str, barrier: Barrier | None
     started = time.monotonic()
     try:
         for role in roles:
-            RoleBoot(k, host, role, version, barrier).run()
+            RoleBoot(k, host, role, version, barrier, stop_stale=stop_stale).run()
         return time.monotonic() - started
     except BaseException:  # a stop too (closed output, Ctrl-C): never leave others waiting
         if barrier and any(role.primary for role in roles) and barrier.close():
             primary = k.config.primary_role_name
             k.output.host(host.name, f"{primary} failed here: closing the barrier for other roles")
         raise
+
+
+def stop_stale(k: KamalContext, host: Host, role: Role, names: list[str]) -> None:
+    """Stop the role's containers ``names`` on ``host``, saying so for each."""
+    for name in names:
+        k.output.host(host.name, f"Stopping stale container {name}")
+        version = name.removeprefix(f"{role.container_prefix}-")
+        host.run(app.stop(k.config, role, version), warn=True)
 
 
 def tag_latest(k: KamalContext, host: Host, version: str) -> None:
@@ -124,6 +138,8 @@ class RoleBoot:
     role: Role
     version: str
     barrier: Barrier | None
+    #: Stop the role's running containers other than the newest before booting.
+    stop_stale: bool = False
 
     @property
     def container(self) -> str:
@@ -142,7 +158,9 @@ class RoleBoot:
         serving); so does a SIGINT/SIGTERM, whose stop request is checked once more when the
         new container turned healthy. Once retiring began, the new container stays.
         """
-        old_version = self.rename_clashing_container()
+        old_version, stale = self.rename_clashing_container()
+        if self.stop_stale:
+            stop_stale(self.k, self.host, self.role, stale)
         self.wait_at_barrier()
         try:
             self.start_new_version()
@@ -166,24 +184,28 @@ class RoleBoot:
                 self.stop_new_version()
             self.say(f"Stopped the new container {self.container}")
 
-    def rename_clashing_container(self) -> str | None:
-        """Move aside a container already named for this version; return the running one.
+    def rename_clashing_container(self) -> tuple[str | None, list[str]]:
+        """Move aside a container already named for this version; return the running
+        version and the names of the role's other (stale) running containers.
 
         One remote command: the rename (with its audit line) happens only when such a
-        container exists, and prints ``RENAMED_MARK`` first; the running version follows.
+        container exists, and prints ``RENAMED_MARK`` first; the running names follow,
+        newest first.
         """
         config = self.k.config
         renamed = app.replaced_version(self.version, self.k.new_id())
         audit_line = audit(self.k, f"Renaming container {self.version} to {renamed}")
-        command = steps.rename_clash_then_current_version(
+        command = steps.rename_clash_then_active_names(
             config, self.role, self.version, renamed, audit_line
         )
         lines = self.host.run(command).stdout.splitlines()
         if lines and lines[0] == steps.RENAMED_MARK:
             self.say(f"Renaming container {self.version} to {renamed} as already deployed")
             lines = lines[1:]
-        current = "\n".join(lines).strip()
-        return current.splitlines()[-1] if current else None
+        names = [line.strip() for line in lines if line.strip()]
+        if not names:
+            return None, []
+        return names[0].removeprefix(f"{self.role.container_prefix}-"), names[1:]
 
     def start_new_version(self) -> None:
         """Run the new container (audit, cord and ``docker run`` in one command), then wait

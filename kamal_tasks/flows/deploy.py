@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 
 def deploy(k: KamalContext, *, skip_push: bool = False) -> None:
-    """Log in, build and push, then inside the lock: pull, Traefik, boot, prune.
+    """Log in, build and push, then inside the lock: pull, Traefik, boot (stale containers
+    stopped first), prune.
 
     The hosts pull inside the lock, so a concurrent deploy's prune cannot remove the image.
     """
@@ -27,8 +28,7 @@ def deploy(k: KamalContext, *, skip_push: bool = False) -> None:
         build.pull(k)
         k.hook("pre-deploy")
         traefik.boot(k)
-        stop_stale_containers(k)
-        timings = boot.boot(k, version)
+        timings = boot.boot(k, version, stop_stale=True)
         prune.everything(k)
     k.hook("post-deploy", runtime=k.runtime)
     k.output.info(f"Deployed {k.config.service} {version} in {k.runtime:.1f}s")
@@ -44,8 +44,7 @@ def redeploy(k: KamalContext, *, skip_push: bool = False) -> None:
     with lock.held(k, f"Redeploying {version}"):
         build.pull(k)
         k.hook("pre-deploy")
-        stop_stale_containers(k)
-        timings = boot.boot(k, version)
+        timings = boot.boot(k, version, stop_stale=True)
     k.hook("post-deploy", runtime=k.runtime)
     k.output.info(f"Redeployed {k.config.service} {version} in {k.runtime:.1f}s")
     k.output.timings("Boot time per host", timings)
@@ -96,15 +95,14 @@ def setup(k: KamalContext, *, skip_push: bool = False) -> None:
 
 
 def stop_stale_containers(k: KamalContext) -> None:
-    """Stop running app containers other than each role's newest (left by failed deploys)."""
+    """Stop running app containers other than each role's newest (left by failed deploys).
+
+    Deploys do this as they boot (``boot.boot(stop_stale=True)``); this is the task's."""
     config = k.config
 
-    def stop_stale(host: Host) -> None:
+    def stop_stale_on(host: Host) -> None:
         for role in config.roles_on(host.name):
             names = host.run(app.running_container_names(config, role)).stdout.split()
-            for name in names[1:]:
-                k.output.host(host.name, f"Stopping stale container {name}")
-                version = name.removeprefix(f"{role.container_prefix}-")
-                host.run(app.stop(config, role, version), warn=True)
+            boot.stop_stale(k, host, role, names[1:])
 
-    k.runner.on(config.hosts, stop_stale)
+    k.runner.on(config.hosts, stop_stale_on)
