@@ -62,6 +62,10 @@ class Run:
     schedule: float = 0.0
     #: The tool's share: the cord was cut after a check that would have done.
     late: float = 0.0
+    #: From the process start to the new web container's ``create`` (critical host).
+    before_create: float = 0.0
+    #: From the old web container's ``die`` to the process end (critical host).
+    after_die: float = 0.0
 
     @property
     def overhead(self) -> float:
@@ -135,9 +139,10 @@ def deploy(project: Project, version: str, old: str, web: list[str]) -> Run:
     sshd_counts(sandbox)  # empty the logs
     since = checked_exec(sandbox, primary, "date +%s.%N").strip()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.monotonic()
+    started, started_at = time.monotonic(), time.time()  # the servers share this clock
     result = project.kamal("deploy", "--skip-push", version=version, check=False)
     wall = time.monotonic() - started
+    ended_at = started_at + wall
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         raise SystemExit(f"deploy {version} failed:\n{result.stderr[-3000:]}")
@@ -163,6 +168,7 @@ def deploy(project: Project, version: str, old: str, web: list[str]) -> Run:
     run.healthy, run.stop = healthy - created, died - killed
     run.margin_new, run.margin_old = unhealthy - healthy, killed - unhealthy
     run.schedule, run.late = check_schedule(checks(sandbox, run.host, gone), healthy, unhealthy)
+    run.before_create, run.after_die = created - started_at, ended_at - died
     image = f"{sandbox.registry}/{service}:{version}"
     timed = checked_exec(
         sandbox, primary, f"s=$(date +%s%N); docker pull -q {image} >/dev/null; "
@@ -208,6 +214,8 @@ def report(title: str, runs: list[Run], hosts: dict[str, str]) -> None:
         ("  overhead (the rest)", [r.overhead for r in runs]),
         ("  of which docker's check schedule", [r.schedule for r in runs]),
         ("overhead less docker's check schedule", [r.tool_overhead for r in runs]),
+        ("  process start -> new container created", [r.before_create for r in runs]),
+        ("  old container died -> process end", [r.after_die for r in runs]),
         ("margin new healthy -> old unhealthy", [r.margin_new for r in runs]),
         ("  beyond 5 s: docker's check schedule", [r.schedule for r in runs]),
         ("  beyond 5 s: a late cut (the tool)", [r.late for r in runs]),
