@@ -5,18 +5,25 @@
     flock /tmp/kamal-sandbox.lock python bench/deploy.py crashloop --runs 3
 
 ``scenario``: web on h1 and h2, workers on h3 (the issue's three-server scenario);
-``deploy --skip-push`` alternating two versions (both built and pulled beforehand).
+``deploy --skip-push`` of a version never deployed each time (the built image tagged anew
+and pushed before the run).
 ``scaling``: web on 1 server, then on 6 (the sandbox grows to 6 servers and is put back to 3).
 
-Per run: the wall time and the CPU time of the ``python -m kamal_tasks`` process; from the
-primary server's ``docker events``: create -> healthy of the new web container, kill -> die
-of the old one, and the two safety margins (new healthy -> old unhealthy, old unhealthy ->
-old killed); a no-op ``docker pull`` of the same image timed on the server; the remote
-commands and SSH connections per host, counted in each server's sshd log (sshd restarted
-for the benchmark with ``LogLevel VERBOSE`` and ``-E``: one ``Starting session: command``
-line per remote command, one ``Accepted publickey`` per connection). Overhead is the wall
-time less the configured pauses (``traefik_route_delay`` + ``traefik_notice_delay``) and
-the servers' work (pull + create->healthy + kill->die).
+Per run (after a random pause of up to one health-check interval, so that the old
+container's health checks are met at any phase, as by deploys made at any moment): the wall
+time and the CPU time of the ``python -m kamal_tasks`` process; from ``docker events`` on the
+web host whose old container was stopped last (the critical one): create -> healthy of the
+new web container, kill -> die of the old one, and the two safety margins (new healthy ->
+old unhealthy, old unhealthy -> old killed); from the old container's health log, how much
+of the first margin's excess over 5 s was Docker's check schedule (from the earliest safe
+cut to its next check, and the checks' own durations) and how much a late cut; a no-op
+``docker pull`` of the same image timed on the server; the remote commands and SSH
+connections per host, counted in each server's sshd log (sshd restarted for the benchmark
+with ``LogLevel VERBOSE`` and ``-E``: one ``Starting session: command`` line per remote
+command, one ``Accepted publickey`` per connection). Overhead is the wall time less the
+configured pauses (``traefik_route_delay`` + ``traefik_notice_delay``) and the servers' work
+(pull + create->healthy + kill->die); it is also shown less Docker's check schedule, with
+its two ends (process start -> new container created, old container died -> process end).
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import random
 import resource
 import statistics
 import sys
@@ -242,16 +250,30 @@ def report(title: str, runs: list[Run], hosts: dict[str, str]) -> None:
 def prepare(sandbox: Sandbox, root: Path, service: str, servers: object) -> Project:
     project = make_project(root, sandbox, service, servers)
     project.kamal("setup", version="b1")
-    project.kamal("build.deliver", version="b2")
     return project
 
 
+def fresh_version(project: Project, index: int) -> str:
+    """Tag the built image as a version never deployed, ``r<index>``, and push it."""
+    version = f"r{index}"
+    repository = f"{project.sandbox.registry}/{project.service}"
+    project.sandbox.client.images.get(f"{repository}:b1").tag(repository, version)
+    project.sandbox.push_image(f"{repository}:{version}", quiet=True)
+    return version
+
+
 def runs_of(project: Project, count: int, web: list[str]) -> list[Run]:
+    """Each run deploys a version never deployed (as real deploys do: nothing to rename, an
+    image tag to pull, one old container and image to prune) over the one before."""
     results = []
-    versions = ["b2", "b1"]
+    old = "b1"  # what ``setup`` deployed
     for index in range(count):
-        version, old = versions[index % 2], versions[(index + 1) % 2]
+        version = fresh_version(project, index)
+        # Back-to-back deploys would meet the old container's health checks at the same phase
+        # every time; a random gap samples the phases as deploys at any moment would.
+        time.sleep(random.uniform(0, INTERVAL))
         results.append(deploy(project, version, old, web))
+        old = version
         print(f"  run {index + 1}: {results[-1].wall:.2f} s", file=sys.stderr, flush=True)
     return results
 

@@ -12,7 +12,15 @@ import subprocess
 import pytest
 
 from integration.harness import BUSYBOX_IMAGE, TRAEFIK_STANDIN_IMAGE, Sandbox
-from integration.project import Project, checked_exec, list_containers, make_project, server_run
+from integration.project import (
+    REGISTRY_PASSWORD,
+    Project,
+    checked_exec,
+    list_containers,
+    make_project,
+    server_run,
+)
+from kamal_tasks.commands import registry as registry_commands
 
 SERVICE = "e2emain"
 ACCESSORY = f"{SERVICE}-cache"
@@ -95,7 +103,9 @@ def test_a_host_holding_the_credentials_already_skips_the_registry_login(
     assert said(h2, first) == ["Already logged in"], first.stderr
     again = project.kamal("registry.login", "--skip-local", "--verbose", version="v1")
     assert said(h1, again) == ["Already logged in"], again.stderr
-    assert "registry-pw" not in first.stderr + again.stderr  # never echoed
+    auth = registry_commands.stored_auth("sandbox", REGISTRY_PASSWORD)
+    for secret in (REGISTRY_PASSWORD, auth):  # never echoed, not even in verbose output
+        assert secret not in first.stderr + again.stderr + first.stdout + again.stdout
     image = f"{registry}/{SERVICE}:v1"
     checked_exec(project.sandbox, h1, f"docker rmi -f {image} >/dev/null; docker pull -q {image}")
 
