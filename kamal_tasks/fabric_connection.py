@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import functools
-import io
 import os
 import select
 import time
@@ -89,8 +88,7 @@ def wait_for_exit(runner: Any) -> None:
 @functools.cache
 def connection_class() -> type[Connection]:
     """Fabric's ``Connection`` whose ``proxy_command`` ends as ``read``/``close_proxy`` say and
-    whose commands end quietly on a timeout, get their stdin text at once and are noticed the
-    moment they exit."""
+    whose commands end quietly on a timeout and are noticed the moment they exit."""
     from fabric import Connection
     from fabric.runners import Remote
     from paramiko.proxy import ProxyCommand
@@ -105,13 +103,6 @@ def connection_class() -> type[Connection]:
     class QuietlyKilled(Remote):
         def wait(self) -> None:
             wait_for_exit(self)
-
-        def read_our_stdin(self, input_: Any) -> Any:
-            # Invoke reads a stream that is not a terminal one character per 10 ms: an
-            # 18-character password took 0.2 s. Text we give is sent whole.
-            if isinstance(input_, io.StringIO):
-                return input_.read()
-            return super().read_our_stdin(input_)
 
         def kill(self) -> None:
             try:

@@ -16,7 +16,7 @@ from kamal_tasks.connection_pool import (
 )
 from kamal_tasks.errors import CommandTimedOut, ConnectionLost
 from kamal_tasks.output import Output
-from kamal_tasks.runner import CommandFailed, Host, Result, Runner
+from kamal_tasks.runner import CommandFailed, Host, Result, Runner, WholeText
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration.ssh import Ssh
@@ -43,7 +43,7 @@ class SshHost(Host):
                 hide=True,
                 warn=True,
                 pty=False,
-                in_stream=io.StringIO(stdin) if stdin is not None else False,
+                in_stream=WholeText(stdin) if stdin is not None else False,
                 timeout=timeout,
             )
         except InvokeTimedOut:

@@ -387,11 +387,26 @@ def test_a_dead_reader_thread_ends_the_wait() -> None:
 
 
 def test_stdin_text_is_sent_whole_not_a_character_at_a_time() -> None:
+    """Invoke asks a non-terminal stream for one character per read, 10 ms apart."""
     import io
 
-    from kamal_tasks.fabric_connection import connection_class
+    from invoke.runners import Local
 
+    from kamal_tasks.fabric_connection import connection_class
+    from kamal_tasks.runner import WholeText
+
+    text = "c2FuZGJveDpwdw==\nregistry-password"
     remote = connection_class()("127.0.0.1")._remote_runner()
-    text = io.StringIO("c2FuZGJveDpwdw==\nregistry-password")
-    assert remote.read_our_stdin(text) == "c2FuZGJveDpwdw==\nregistry-password"
-    assert remote.read_our_stdin(text) == ""  # then EOF, and Invoke closes the remote stdin
+    local = Local(invoke.Context())
+    assert remote.read_our_stdin(io.StringIO(text)) == "c"  # what Invoke does with a plain one
+    for runner_ in (remote, local):
+        stream = WholeText(text)
+        assert runner_.read_our_stdin(stream) == text
+        assert runner_.read_our_stdin(stream) == ""  # then EOF: Invoke closes the stdin
+
+
+def test_stdin_reaches_a_local_command_whole(tmp_path: Path) -> None:
+    from kamal_tasks.runner import Runner
+
+    result = Runner(Output(QUIET), invoke.Context()).local("cat", stdin="line one\nline two")
+    assert result.stdout == "line one\nline two"
