@@ -296,6 +296,13 @@ def test_current_running_version_with_destination(make_config):
     )
 
 
+def test_active_container_names_newest_first(config):
+    assert app.active_container_names(config, config.role("web")) == (
+        "docker ps --filter label=service=app --filter label=role=web "
+        "--filter status=running --filter status=restarting --format '{{.Names}}'"
+    )
+
+
 def test_running_container_names(config):
     assert app.running_container_names(config, config.role("web")) == (
         "docker ps --filter label=service=app --filter label=role=web --format '{{.Names}}'"
