@@ -14,8 +14,9 @@ container's health checks are met at any phase, as by deploys made at any moment
 time and the CPU time of the ``python -m kamal_tasks`` process; from ``docker events`` on the
 web host whose old container was stopped last (the critical one): create -> healthy of the
 new web container, kill -> die of the old one, and the two safety margins (new healthy ->
-old unhealthy, old unhealthy -> old killed); from the old container's health log, how much
-of the first margin's excess over 5 s was Docker's check schedule (from the earliest safe
+old unhealthy, old unhealthy -> old killed); from the old container's health checks (their
+``exec_start``/``exec_die`` events), how much of the first margin's excess over 5 s was
+Docker's check schedule (from the earliest safe
 cut to its next check, and the checks' own durations) and how much a late cut; a no-op
 ``docker pull`` of the same image timed on the server; the remote commands and SSH
 connections per host, counted in each server's sshd log (sshd restarted for the benchmark
@@ -109,36 +110,42 @@ def sshd_counts(sandbox: Sandbox) -> tuple[dict[str, int], dict[str, int]]:
 
 
 def events(sandbox: Sandbox, host: str, since: str, until: str, service: str) -> list[tuple]:
+    """(time, container, exit code or "", action) of the web containers' events: create,
+    health status, kill, die, and the health checks' own ``exec_start``/``exec_die``."""
     output = checked_exec(
         sandbox,
         host,
         f"docker events --since {since} --until {until} --filter label=service={service} "
         "--filter label=role=web --filter event=create --filter event=health_status "
-        "--filter event=kill --filter event=die "
-        "--format '{{.TimeNano}} {{.Actor.Attributes.name}} {{.Action}}'",
+        "--filter event=kill --filter event=die --filter event=exec_start "
+        "--filter event=exec_die --format "
+        '\'{{.TimeNano}} {{.Actor.Attributes.name}} {{or .Actor.Attributes.exitCode "-"}} '
+        "{{.Action}}'",
     )
     found = []
     for line in output.splitlines():
-        nanos, name, action = line.split(" ", 2)
-        found.append((int(nanos) / 1e9, name, action))
+        nanos, name, code, action = line.split(" ", 3)
+        found.append((int(nanos) / 1e9, name, code, action))
     return found
 
 
+def health_checks(found: list[tuple], name: str) -> list[tuple[float, int]]:
+    """(start, exit code) of each of ``name``'s health checks (its execs), in order."""
+    checks, started = [], None
+    for at, who, code, action in found:
+        if who != name:
+            continue
+        if action.startswith("exec_start"):
+            started = at
+        elif action == "exec_die" and started is not None:
+            checks.append((started, int(code)))
+            started = None
+    return checks
+
+
 def first(found: list[tuple], name: str, *actions: str) -> float | None:
-    times = [at for at, who, action in found if who == name and action in actions]
+    times = [at for at, who, _, action in found if who == name and action in actions]
     return times[0] if times else None
-
-
-def checks(sandbox: Sandbox, host: str, container: str) -> list[tuple[float, int]]:
-    """(start, exit code) of the container's logged health checks (docker keeps 5)."""
-    output = checked_exec(
-        sandbox, host,
-        "docker inspect --format '{{range .State.Health.Log}}{{.Start.UnixNano}} {{.ExitCode}} "
-        "{{end}}' " + container,
-    )  # fmt: skip
-    words = output.split()
-    pairs = zip(words[::2], words[1::2], strict=True)
-    return [(int(start) / 1e9, int(code)) for start, code in pairs]
 
 
 def deploy(project: Project, version: str, old: str, web: list[str]) -> Run:
@@ -159,9 +166,9 @@ def deploy(project: Project, version: str, old: str, web: list[str]) -> Run:
     run = Run(wall, cpu)
     run.commands, run.connections = sshd_counts(sandbox)
     new, gone = f"{service}-web-{version}", f"{service}-web-{old}"
-    moments = {}
+    moments, found_on = {}, {}
     for host in web:
-        found = events(sandbox, host, since, until, service)
+        found = found_on[host] = events(sandbox, host, since, until, service)
         moments[host] = [
             first(found, new, "create"),
             first(found, new, "health_status: healthy"),
@@ -175,7 +182,8 @@ def deploy(project: Project, version: str, old: str, web: list[str]) -> Run:
     created, healthy, unhealthy, killed, died = moments[run.host]
     run.healthy, run.stop = healthy - created, died - killed
     run.margin_new, run.margin_old = unhealthy - healthy, killed - unhealthy
-    run.schedule, run.late = check_schedule(checks(sandbox, run.host, gone), healthy, unhealthy)
+    checks = health_checks(found_on[run.host], gone)  # all of them: docker logs only 5
+    run.schedule, run.late = check_schedule(checks, healthy, unhealthy)
     run.before_create, run.after_die = created - started_at, ended_at - died
     image = f"{sandbox.registry}/{service}:{version}"
     timed = checked_exec(
