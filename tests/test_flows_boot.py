@@ -19,7 +19,7 @@ from kamal_tasks.context import KamalContext
 from kamal_tasks.dry_run import DryRunner
 from kamal_tasks.errors import HostsFailed
 from kamal_tasks.flows import boot
-from kamal_tasks.flows.deploy import stop_stale_containers
+from kamal_tasks.flows.app import stop_stale_containers
 from kamal_tasks.options import Options
 from kamal_tasks.output import Output
 from kamal_tasks.runner import Result

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kamal_tasks.commands import app
+from kamal_tasks.flows import boot
 
 if TYPE_CHECKING:
     from kamal_tasks.context import KamalContext
+    from kamal_tasks.runner import Host
 
 
 def start(k: KamalContext) -> None:
@@ -32,6 +34,20 @@ def show_stale_containers(k: KamalContext) -> None:
         for host, result in results.items():
             for name in result.stdout.split()[1:]:
                 k.output.result(f"[{host}] stale: {name}")
+
+
+def stop_stale_containers(k: KamalContext) -> None:
+    """Stop running app containers other than each role's newest (left by failed deploys).
+
+    Deploys do this as they boot (``boot.boot(stop_stale=True)``); this is the task's."""
+    config = k.config
+
+    def stop_stale_on(host: Host) -> None:
+        for role in config.roles_on(host.name):
+            names = host.run(app.running_container_names(config, role)).stdout.split()
+            boot.stop_stale(k, host, role, names[1:])
+
+    k.runner.on(config.hosts, stop_stale_on)
 
 
 def remove(k: KamalContext, *, warn: bool = False) -> None:

@@ -23,16 +23,13 @@ class RegistryLogin:
     command: str
     password: str
     #: The command for hosts: skipped where these credentials are stored already.
-    remote_command: str = ""
+    remote_command: str
     #: base64 of ``user:password``, compared on the host before the password.
-    auth: str = ""
+    auth: str
 
     def run_on(self, host: Host) -> None:
         """Log ``host`` in to the registry (unless its docker config holds these credentials)."""
-        if self.remote_command:
-            host.run(self.remote_command, stdin=f"{self.auth}\n{self.password}")
-        else:
-            host.run(self.command, stdin=self.password)
+        host.run(self.remote_command, stdin=f"{self.auth}\n{self.password}")
 
 
 def registry_login(k: KamalContext) -> RegistryLogin:

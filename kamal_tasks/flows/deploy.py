@@ -92,17 +92,3 @@ def setup(k: KamalContext, *, skip_push: bool = False) -> None:
     for name in k.config.accessories:
         accessory.boot(k, name, login=True)
     deploy(k, skip_push=skip_push)
-
-
-def stop_stale_containers(k: KamalContext) -> None:
-    """Stop running app containers other than each role's newest (left by failed deploys).
-
-    Deploys do this as they boot (``boot.boot(stop_stale=True)``); this is the task's."""
-    config = k.config
-
-    def stop_stale_on(host: Host) -> None:
-        for role in config.roles_on(host.name):
-            names = host.run(app.running_container_names(config, role)).stdout.split()
-            boot.stop_stale(k, host, role, names[1:])
-
-    k.runner.on(config.hosts, stop_stale_on)

@@ -68,10 +68,9 @@ def images(k: KamalContext) -> None:
 def stale_containers(k: KamalContext, stop: bool = False) -> None:
     """Show (or stop) running containers that are not the newest of their role."""
     from kamal_tasks.flows import app
-    from kamal_tasks.flows.deploy import stop_stale_containers
 
     if stop:
-        stop_stale_containers(k)
+        app.stop_stale_containers(k)
         return
     app.show_stale_containers(k)
 
