@@ -14,7 +14,8 @@ its ``exit`` ends only the wait):
 After ``healthy``/``unhealthy`` comes ``ago: N``: how many milliseconds before the wait saw
 it docker's last health check ended, i.e. when the container turned healthy or unhealthy
 (``0`` when unknown). It is capped at the time since the previous look, when the container
-was not yet so, so it can only err short: a pause counted from it is never shorter than asked.
+was not yet so, and told ``AGO_ALLOWANCE_MS`` short: Docker records a check's end a moment
+before it sets the status, so a pause counted from it is never shorter than asked.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
     from kamal_tasks.configuration import Role
 
 CRASHED, TIMED_OUT = 3, 4
+#: Milliseconds ``ago`` is told short: more than Docker takes between ending a health check
+#: and setting the status it decided (microseconds, a few ms under load).
+AGO_ALLOWANCE_MS = 20
 #: ``<state> <restart count> [<health>|<end of each logged health check, in ns> ...]``.
 WATCH_FORMAT = single_quote(
     "{{.State.Status}} {{.RestartCount}}{{if .State.Health}} {{.State.Health.Status}}"
@@ -63,14 +67,15 @@ def _watch(container: str, budget: float) -> Raw:
 
 
 #: Sets and prints ``ago``: milliseconds since the last health check ended, at most since
-#: ``prev`` (the look before, when the status was not yet what it is); 0 when any of it is
-#: unknown or odd (a first look, no health log, a ``date`` without ``%N``, a look that took
-#: over 10 s).
+#: ``prev`` (the look before, when the status was not yet what it is), less the allowance; 0
+#: when any of it is unknown or odd (a first look, no health log, a ``date`` without ``%N``,
+#: a look that took over 10 s).
 _AGO = Raw(
     'ago=0; e=${o#"$s"}; e=${e#|}; e=${e% }; e=${e##* }; t=$(date +%s%N); '
     'case "$prev.$e.$t" in *[!0-9.]*|.*|*..*|*.) ;; '
     "*) ago=$(((t - e) / 1000000)); cap=$(((t - prev) / 1000000)); "
-    '[ "$ago" -le "$cap" ] || ago=$cap; [ "$ago" -ge 0 ] && [ "$cap" -le 10000 ] || ago=0 ;; '
+    f'[ "$ago" -le "$cap" ] || ago=$cap; ago=$((ago - {AGO_ALLOWANCE_MS})); '
+    '[ "$ago" -ge 0 ] && [ "$cap" -le 10000 ] || ago=0 ;; '
     "esac; "
     'echo "ago: $ago"; '
 )
