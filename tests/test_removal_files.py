@@ -18,6 +18,7 @@ from kamal_tasks.options import Options
 from kamal_tasks.output import Output
 
 ROLES = {"web": ["1.1.1.1", "1.1.1.2"], "workers": ["1.1.1.3"]}
+HEX16 = "[0-9a-f]" * 16  # a cord id: secrets.token_hex(8)
 ACCESSORIES = {"cache": {"image": "redis:7", "host": "1.1.1.9"}}
 
 
@@ -25,13 +26,14 @@ def test_remove_service_files_command(make_config: Callable[..., Config]) -> Non
     config = make_config(servers=ROLES)
     assert server.remove_service_files(config) == (
         "rm -rf .kamal/app-audit.log "
-        ".kamal/cords/app-web-* .kamal/assets/extracted/app-web-* .kamal/assets/volumes/app-web-* "
-        ".kamal/cords/app-workers-* .kamal/assets/extracted/app-workers-* "
+        f".kamal/cords/app-web-{HEX16} .kamal/assets/extracted/app-web-* "
+        ".kamal/assets/volumes/app-web-* "
+        f".kamal/cords/app-workers-{HEX16} .kamal/assets/extracted/app-workers-* "
         ".kamal/assets/volumes/app-workers-*"
     )
     staging = make_config(servers=ROLES, destination="staging", run_directory="run")
     assert server.remove_service_files(staging).startswith(
-        "rm -rf run/app-staging-audit.log run/cords/app-web-staging-* "
+        f"rm -rf run/app-staging-audit.log run/cords/app-web-staging-{HEX16} "
     )
 
 
@@ -47,13 +49,17 @@ def test_the_commands_leave_other_services_files_alone(
     """Run for real by ``sh`` in a home directory shared with service ``other``."""
     ours = [
         ".kamal/app-audit.log",
-        ".kamal/cords/app-web-abc123/cord",
+        ".kamal/cords/app-web-0123456789abcdef/cord",
         ".kamal/assets/extracted/app-web-v1/app.css",
         ".kamal/assets/volumes/app-workers-v1/app.css",
     ]
     theirs = [
         ".kamal/other-audit.log",
         ".kamal/cords/other-web-abc123/cord",
+        # the same service deployed to a destination, and a role whose name starts the same:
+        # their live cords stay (deleting one would turn that container unhealthy)
+        ".kamal/cords/app-web-staging-0123456789abcdef/cord",
+        ".kamal/cords/app-web-api-0123456789abcdef/cord",
         ".kamal/assets/volumes/other-web-v1/app.css",
         ".kamal/env/roles/other-web.env",
     ]
@@ -71,7 +77,7 @@ def test_the_commands_leave_other_services_files_alone(
     left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     assert left == sorted(theirs)
     assert not (tmp_path / ".kamal/locks").exists()
-    assert not (tmp_path / ".kamal/cords/app-web-abc123").exists()
+    assert not (tmp_path / ".kamal/cords/app-web-0123456789abcdef").exists()
     # once nothing is left, the run directory goes too
     (tmp_path / "empty/.kamal/env/roles").mkdir(parents=True)
     subprocess.run(

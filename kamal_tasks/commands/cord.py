@@ -8,12 +8,14 @@ import json
 from typing import TYPE_CHECKING
 
 from kamal_tasks.commands.base import (
+    Raw,
     combine,
     docker,
     join,
     make_directory,
     shell_word,
     volume_mapping,
+    word,
 )
 
 if TYPE_CHECKING:
@@ -25,6 +27,17 @@ CORD_FILE = "cord"
 def host_directory(config: Config, role: Role, cord_id: str) -> str:
     """The cord directory of one boot on the host: ``.kamal/cords/app-web-<cord_id>``."""
     return config.run_path(f"cords/{role.container_prefix}-{cord_id}")
+
+
+#: A cord id as ``KamalContext.new_id()`` makes them (``secrets.token_hex(8)``), as a glob.
+ID_GLOB = "[0-9a-f]" * 16
+
+
+def host_directories(config: Config, role: Role) -> str:
+    """A glob of every cord directory of the role on a host, and of nothing else: not those
+    of a role or destination whose name only starts the same (``app-web-api-...``,
+    ``app-web-staging-...``)."""
+    return word(config.run_path(f"cords/{role.container_prefix}-"), Raw(ID_GLOB))
 
 
 def container_directory(role: Role) -> str:

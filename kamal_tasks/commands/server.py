@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kamal_tasks.commands import cord
 from kamal_tasks.commands.base import Raw, any_of, docker, join, make_directory, word
 from kamal_tasks.configuration import Config
 
@@ -31,10 +32,12 @@ def make_run_directory(config: Config) -> str:
 
 def remove_service_files(config: Config) -> str:
     """``rm -rf`` of the service's own files in the run directory: its audit log, and each
-    role's cord directories and asset copies (each a quoted prefix and a marked ``*`` glob)."""
+    role's cord directories (``cord.host_directories``: only ids) and asset copies (each a
+    quoted prefix and a marked ``*`` glob)."""
     paths = [config.audit_log]
     for role in config.roles:
-        for kind in ("cords", "assets/extracted", "assets/volumes"):
+        paths.append(cord.host_directories(config, role))
+        for kind in ("assets/extracted", "assets/volumes"):
             paths.append(word(config.run_path(f"{kind}/{role.container_prefix}-"), Raw("*")))
     return join("rm", "-rf", paths)
 
