@@ -213,11 +213,11 @@ def peek_hooks_path(config_file: Path) -> str:
     only this one plain value is looked up (default ``.kamal/hooks``).
     """
     from kamal_tasks.configuration.loader import read_yaml
-    from kamal_tasks.errors import ConfigurationError
+    from kamal_tasks.errors import KamalError
 
     try:
         raw = read_yaml(config_file)
-    except ConfigurationError:  # reported when the configuration itself is loaded
-        return ".kamal/hooks"
+    except KamalError:  # reported when the configuration itself is loaded (an ERB value may
+        return ".kamal/hooks"  # need .kamal/.env, which is read after pre-init)
     value = raw.get("hooks_path") if isinstance(raw, dict) else None
     return value if isinstance(value, str) else ".kamal/hooks"

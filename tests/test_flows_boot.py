@@ -363,6 +363,26 @@ def test_exited_container_fails_at_once(tmp_path: Path) -> None:
     assert sleeps == []
 
 
+def test_a_failing_cleanup_stop_is_said_and_the_real_error_kept(tmp_path: Path) -> None:
+    from kamal_tasks.errors import ConnectionLost
+
+    scripted = Scripted({f"app-web-{VERSION}": "exited unhealthy"})
+
+    def responder(host: str, command: str) -> Any:
+        if "xargs docker stop" in command:  # the cleanup stop of the new container
+            raise ConnectionLost(host, command)
+        return scripted(host, command)
+
+    k, _, _, messages = make_k(tmp_path, WEB_ONLY_RAW, responder)
+    with pytest.raises(HostsFailed) as caught:
+        boot.boot(k, VERSION)
+    assert "not ready (crashed: exited, restarted 0 times)" in str(caught.value)
+    assert f"Could not stop the new container app-web-{VERSION} (lost the connection" in (
+        messages.getvalue()
+    )
+    assert f"Stopped the new container app-web-{VERSION}" not in messages.getvalue()
+
+
 def test_the_health_wait_shows_log_lines_of_the_container(tmp_path: Path) -> None:
     raw = {**WEB_ONLY_RAW, "healthcheck": {"max_attempts": 3, "log_lines": 12}}
     k, runner, _, _ = make_k(tmp_path, raw, Scripted({f"app-web-{VERSION}": "running healthy"}))

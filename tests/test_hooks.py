@@ -270,3 +270,15 @@ def test_a_hook_runs_in_a_process_group_of_its_own_with_or_without_a_limit(
     runner, _, _ = real_runner()
     assert run_hook(runner, HOOKS, "pre-deploy", {}, root, timeout=timeout) is True
     assert int((root / "pgid.txt").read_text()) != os.getpgrp()
+
+
+def test_the_hooks_path_is_peeked_past_erb_that_needs_the_env_files(tmp_path: Path) -> None:
+    """pre-init runs before .kamal/.env is read: an ENV.fetch of a value set there must not
+    fail the peek (the full load, after the env files, renders it)."""
+    from kamal_tasks.context import peek_hooks_path
+
+    config = tmp_path / "deploy.yml"
+    config.write_text('image: <%= ENV.fetch("NOT_SET_YET_X") %>\nhooks_path: my/hooks\n')
+    assert peek_hooks_path(config) == ".kamal/hooks"
+    config.write_text("image: app\nhooks_path: my/hooks\n")
+    assert peek_hooks_path(config) == "my/hooks"

@@ -272,6 +272,16 @@ def test_run_attached_without_ssh_is_a_clean_error() -> None:
     )
 
 
+def test_run_attached_passes_sigterm_on_to_the_session() -> None:
+    previous = signal.getsignal(signal.SIGTERM)
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGTERM))
+    timer.start()
+    code = sessions.run_attached(["sleep", "30"])  # would run its 30 s if not passed on
+    timer.join()
+    assert code == 143  # the child ended by the forwarded SIGTERM (128 + 15)
+    assert signal.getsignal(signal.SIGTERM) is previous
+
+
 def test_run_attached_ctrl_c_ends_the_child_with_130() -> None:
     previous = signal.getsignal(signal.SIGINT)
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from kamal_tasks.commands import app, assets, auditor, cord, steps
 from kamal_tasks.commands import health as health_commands
 from kamal_tasks.commands.base import chain, combine
-from kamal_tasks.errors import BarrierClosed
+from kamal_tasks.errors import BarrierClosed, KamalError
 from kamal_tasks.flows import health
 from kamal_tasks.flows.barrier import Barrier
 from kamal_tasks.runner import Interrupted
@@ -178,11 +178,18 @@ class RoleBoot:
                 raise
 
     def abandon_new_version(self) -> None:
-        """Stop the new container if it was started, as cleanup (also after a signal)."""
-        if self.started:
+        """Stop the new container if it was started, as cleanup (also after a signal).
+
+        A failing stop is said, not raised: the error that led here is the one to report."""
+        if not self.started:
+            return
+        try:
             with self.k.stop.cleanup():
                 self.stop_new_version()
-            self.say(f"Stopped the new container {self.container}")
+        except KamalError as error:
+            self.say(f"Could not stop the new container {self.container} ({error}): stop it")
+            return
+        self.say(f"Stopped the new container {self.container}")
 
     def rename_clashing_container(self) -> tuple[str | None, list[str]]:
         """Move aside a container already named for this version; return the running
@@ -215,7 +222,8 @@ class RoleBoot:
         hostname = app.container_hostname(host.name, self.k.new_id())
         # Counted as started before the command returns: a timeout or a dropped connection
         # after `docker run` must still stop it (stopping a container that is not there is
-        # harmless).
+        # harmless). After a stop request nothing was started.
+        self.k.stop.check()
         self.started = True
         host.run(
             combine(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from kamal_tasks.commands import app as app_commands
 from kamal_tasks.commands import interactive
 from kamal_tasks.errors import KamalError, NoRunningContainer, PickOneHost
+from kamal_tasks.signals import STOP_SIGNALS
 
 if TYPE_CHECKING:
     from kamal_tasks.configuration import Accessory, Role
@@ -103,19 +104,21 @@ def run_attached(argv: list[str]) -> int:
         nonlocal interrupted
         interrupted = True
         try:
-            process.send_signal(signal.SIGINT)
+            process.send_signal(signum)  # SIGINT or SIGTERM: the session ends as asked
         except ProcessLookupError:
             pass
 
+    previous: dict[signal.Signals, Any] = {}
     try:
-        previous = signal.signal(signal.SIGINT, forward)
+        for stop_signal in STOP_SIGNALS:
+            previous[stop_signal] = signal.signal(stop_signal, forward)
     except ValueError:  # not the main thread: leave signals alone
-        previous = None
+        previous = {}
     try:
         code = process.wait()
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        for stop_signal, handler in previous.items():
+            signal.signal(stop_signal, handler)
     if code < 0:
         return 128 - code
     return INTERRUPTED if interrupted and code != 0 else code
