@@ -247,7 +247,7 @@ def test_barrier_open_in_sequential_dry_run_order(tmp_path: Path) -> None:
 
     workers = role(k, "workers")
     assert runner.commands_on(WORKER) == [
-        steps.rename_clash_then_active_names(
+        steps.rename_clash_then_running_names(
             k.config, workers, VERSION, f"{VERSION}_replaced_abc123",
             boot.audit(k, f"Renaming container {VERSION} to {VERSION}_replaced_abc123"),
         ),
@@ -401,7 +401,7 @@ def test_clashing_container_is_renamed_aside(tmp_path: Path) -> None:
     assert runner.commands_on(WEB)[0] == (
         f'(if [ -n "$({app.container_id_for_version(k.config, web, VERSION)})" ]; then '
         f"echo kamal-renamed && {audit} && docker rename app-web-999 app-web-999_replaced_abc123"
-        f" || exit 1; fi; {app.active_container_names(k.config, web)})"
+        f" || exit 1; fi; {app.running_container_names(k.config, web)})"
     )
     assert f"Renaming container {VERSION} to {VERSION}_replaced_abc123" in messages.getvalue()
     # nothing ran: no old container to retire

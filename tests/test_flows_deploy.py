@@ -131,7 +131,7 @@ def test_deploy_runs_its_steps_in_order(tmp_path: Path) -> None:
         first(runner, hook("pre-deploy")),
         first(runner, (PRIMARY, traefik.start_or_run(config))),
         # the stale look is the boot's first command (with the clash rename)
-        first_containing(runner, PRIMARY, app.active_container_names(config, config.role("web"))),
+        first_containing(runner, PRIMARY, app.running_container_names(config, config.role("web"))),
         first_containing(runner, *web_run(k)),
         first_containing(runner, "1.1.1.3", app.tag_latest(config)),
         first(runner, (PRIMARY, combined.prune_all(config, config.retain_containers))),
@@ -256,7 +256,7 @@ def test_redeploy_skips_login_traefik_and_prune(tmp_path: Path) -> None:
         first_matching(runner, PRIMARY, ENSURE_LOCKS),
         first(runner, ("1.1.1.3", PULL)),
         first(runner, hook("pre-deploy")),
-        first_containing(runner, PRIMARY, app.active_container_names(config, config.role("web"))),
+        first_containing(runner, PRIMARY, app.running_container_names(config, config.role("web"))),
         first_containing(runner, *web_run(k)),
         first(runner, (PRIMARY, RELEASE)),
         first(runner, hook("post-deploy")),

@@ -209,15 +209,10 @@ def current_running_version(config: Config, role: Role) -> str:
     )
 
 
-def active_container_names(config: Config, role: Role) -> str:
+def running_container_names(config: Config, role: Role) -> str:
     """Print the names of the role's running (or restarting) containers, newest first: the
     first is the current one (``current_running_version``), the others are stale."""
     return docker("ps", filter_args(config, role, ACTIVE_STATUSES), "--format", NAMES_FORMAT)
-
-
-def running_container_names(config: Config, role: Role) -> str:
-    """Print the names of the role's running containers (for stale container detection)."""
-    return docker("ps", filter_args(config, role), "--format", NAMES_FORMAT)
 
 
 def list_versions(config: Config, role: Role, statuses: Iterable[str] = ()) -> str:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 RENAMED_MARK = "kamal-renamed"
 
 
-def rename_clash_then_active_names(
+def rename_clash_then_running_names(
     config: Config, role: Role, version: str, renamed: str, audit: str
 ) -> Raw:
     """When a container for ``version`` exists, print ``RENAMED_MARK``, record ``audit`` and
@@ -30,7 +30,7 @@ def rename_clash_then_active_names(
     return subshell(
         Raw(
             f'if [ -n "{exists}" ]; then {rename} || exit 1; fi; '
-            f"{app.active_container_names(config, role)}"
+            f"{app.running_container_names(config, role)}"
         )
     )
 

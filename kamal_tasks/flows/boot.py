@@ -202,7 +202,7 @@ class RoleBoot:
         config = self.k.config
         renamed = app.replaced_version(self.version, self.k.new_id())
         audit_line = audit(self.k, f"Renaming container {self.version} to {renamed}")
-        command = steps.rename_clash_then_active_names(
+        command = steps.rename_clash_then_running_names(
             config, self.role, self.version, renamed, audit_line
         )
         lines = self.host.run(command).stdout.splitlines()
