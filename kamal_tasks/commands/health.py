@@ -138,6 +138,10 @@ def wait_for_unhealthy(
     )
 
 
+#: The cord directory ``cut_cord_and_wait`` found mounted in the container, on the server.
+_FOUND_CORD = Raw('"$d"')
+
+
 def cut_cord_and_wait(
     role: Role, container: str, *, budget: float, poll: float = 0.25, notice: float = 0,
     then: str | None = None,
@@ -150,7 +154,8 @@ def cut_cord_and_wait(
     return subshell(
         Raw(
             f"d=$({cord.directory_of(role, container)} 2>/dev/null); "
-            'if [ -n "$d" ]; then rm -r "$d" || [ ! -e "$d" ] || exit 1; '
+            f'if [ -n "$d" ]; then {cord.cut(_FOUND_CORD)} '
+            '|| [ ! -e "$d" ] || exit 1; '
             f"{wait}; "
             "else echo no-cord; fi" + (f"; {subshell(then)}" if then else "")
         )
