@@ -514,7 +514,10 @@ def test_stale_containers_beyond_the_newest_are_stopped(tmp_path: Path) -> None:
     stop_stale_containers(k)
 
     web, workers = role(k, "web"), role(k, "workers")
-    assert runner.commands_on(WEB) == [
+    on_web = runner.commands_on(WEB)  # the primary: inside the deploy lock, taken and released
+    assert "mkdir .kamal/locks/app" in on_web[0]
+    assert on_web[-1] == "rm .kamal/locks/app/details && rm -r .kamal/locks/app"
+    assert on_web[1:-1] == [
         app.running_container_names(k.config, web),
         stop_of(k, "web", "2"),
         stop_of(k, "web", "1"),

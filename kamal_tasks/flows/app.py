@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kamal_tasks.commands import app
-from kamal_tasks.flows import boot
+from kamal_tasks.flows import boot, lock
 
 if TYPE_CHECKING:
     from kamal_tasks.context import KamalContext
@@ -13,17 +13,19 @@ if TYPE_CHECKING:
 
 
 def start(k: KamalContext) -> None:
-    """Start the existing containers of the version, role by role."""
+    """Start the existing containers of the version, role by role, inside the deploy lock."""
     config = k.config
-    for role in config.roles:
-        k.runner.run(config.role_hosts(role), app.start(config, role))
+    with lock.held(k, "Starting the app"):
+        for role in config.roles:
+            k.runner.run(config.role_hosts(role), app.start(config, role))
 
 
 def stop(k: KamalContext) -> None:
-    """Stop the running containers, role by role."""
+    """Stop the running containers, role by role, inside the deploy lock."""
     config = k.config
-    for role in config.roles:
-        k.runner.run(config.role_hosts(role), app.stop(config, role), warn=True)
+    with lock.held(k, "Stopping the app"):
+        for role in config.roles:
+            k.runner.run(config.role_hosts(role), app.stop(config, role), warn=True)
 
 
 def show_stale_containers(k: KamalContext) -> None:
@@ -39,7 +41,9 @@ def show_stale_containers(k: KamalContext) -> None:
 def stop_stale_containers(k: KamalContext) -> None:
     """Stop running app containers other than each role's newest (left by failed deploys).
 
-    Deploys do this as they boot (``boot.boot(stop_stale=True)``); this is the task's."""
+    Inside the deploy lock: during someone's deploy the newest is their new container, not
+    yet serving. Deploys do this as they boot (``boot.boot(stop_stale=True)``); this is the
+    task's."""
     config = k.config
 
     def stop_stale_on(host: Host) -> None:
@@ -47,7 +51,8 @@ def stop_stale_containers(k: KamalContext) -> None:
             names = host.run(app.running_container_names(config, role)).stdout.split()
             boot.stop_stale(k, host, role, names[1:])
 
-    k.runner.on(config.hosts, stop_stale_on)
+    with lock.held(k, "Stopping stale containers"):
+        k.runner.on(config.hosts, stop_stale_on)
 
 
 def remove(k: KamalContext, *, warn: bool = False) -> None:
