@@ -41,19 +41,28 @@ class StopRequest:
         self._wakeup: int | None = None
         self.signal_name: str | None = None
 
-    def request(self, signal_name: str) -> bool:
-        """Ask every host to stop; True for the first request."""
-        if self._event.is_set():
+    def request(self, signal_name: str, *, wake: bool = True) -> bool:
+        """Ask every host to stop; True for the first request.
+
+        ``wake=False`` (a signal handler) only sets the flag: waking ``sleep`` takes the
+        Event's lock, which the interrupted main thread may be holding; ``wake()`` it from
+        another thread."""
+        if self.signal_name is not None:
             return False
         self.signal_name = signal_name
-        self._event.set()
+        if wake:
+            self.wake()
         return True
+
+    def wake(self) -> None:
+        """End a ``sleep`` in progress (the stop was already requested)."""
+        self._event.set()
 
     @property
     def requested(self) -> bool:
         """Whether a stop was asked for (a signal already delivered counts)."""
         self._read_wakeup()
-        return self._event.is_set()
+        return self.signal_name is not None
 
     @property
     def in_cleanup(self) -> bool:
@@ -80,7 +89,7 @@ class StopRequest:
 
     def _read_wakeup(self) -> None:
         fd = self._wakeup
-        if fd is None or self._event.is_set():
+        if fd is None or self.signal_name is not None:
             return
         try:
             received = os.read(fd, 64)
@@ -108,7 +117,7 @@ def stop_on_signals(stop: StopRequest, output: Output) -> Iterator[None]:
 
     def handle(signum: int, frame: Any) -> None:
         name = signal.Signals(signum).name
-        stop.request(name)
+        stop.request(name, wake=False)  # no lock taken here: see request()
         handled.append(name)
         if len(handled) == 1:
             message = (
@@ -120,8 +129,14 @@ def stop_on_signals(stop: StopRequest, output: Output) -> Iterator[None]:
                 f"{name} again: still stopping. Exiting as soon as the commands in flight have "
                 "finished and the lock is released (not before)"
             )
-        # The main thread may hold the output lock right now: print from another thread.
-        threading.Thread(target=output.error, args=(message,), daemon=True).start()
+
+        # The main thread may hold the output lock (or the Event's) right now: wake the
+        # sleepers and print from another thread.
+        def tell() -> None:
+            stop.wake()
+            output.error(message)
+
+        threading.Thread(target=tell, daemon=True).start()
 
     read_end, write_end = os.pipe()
     os.set_blocking(read_end, False)

@@ -354,3 +354,31 @@ def test_nested_lock_blocks_share_one_lock(tmp_path: Path) -> None:
     commands = [command for _, command in runner.commands]
     assert sum(c.startswith(ENSURE_LOCKS) for c in commands) == 1 and commands.count(RELEASE) == 1
     assert commands[-1] == RELEASE and k.lock_depth == 0
+
+
+SIGNAL_WHILE_EVENT_LOCK_HELD = """
+import io, os, signal, time
+from kamal_tasks.output import Output
+from kamal_tasks.signals import StopRequest, stop_on_signals
+stop = StopRequest()
+with stop_on_signals(stop, Output(stream=io.StringIO(), errors=io.StringIO())):
+    with stop._event._cond:  # where the main thread is inside Event.wait() or set()
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.1)  # the handler runs here, on this thread
+        assert stop.requested
+    assert stop._event.wait(5), "sleepers never woken"
+print("ok")
+"""
+
+
+def test_a_signal_while_the_main_thread_holds_the_events_lock_does_not_hang() -> None:
+    """The handler must not take the Event's (non-reentrant) lock: it sets a flag and wakes
+    the sleepers from another thread. Run apart, since the old way hung for good."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", SIGNAL_WHILE_EVENT_LOCK_HELD],
+        capture_output=True, text=True, timeout=20,
+    )  # fmt: skip
+    assert done.stdout == "ok\n", done.stderr
