@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import getpass
 import os
-import secrets
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -58,7 +57,7 @@ class KamalContext:
         self.lock_state: str | None = None
         #: Seams for tests: how to pause, and how to make random ids (cords, renames).
         self.sleep: Callable[[float], None] = self.stop.sleep
-        self.new_id: Callable[[], str] = lambda: secrets.token_hex(8)
+        self.new_id: Callable[[], str] = new_id
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         if options.dry_run:
             self.sleep = lambda seconds: None
@@ -99,7 +98,7 @@ class KamalContext:
             self.options.destination,
             timeout=self.options.env_command_timeout,
             dry_run=self.options.dry_run,
-            on_stop=lambda: self.stop.signal_name if self.stop.requested else None,
+            on_stop=self.stop.pending_signal,
         )
         for warning in loaded.warnings:
             self.output.warning(warning)
@@ -204,6 +203,13 @@ class KamalContext:
         """Close connections."""
         if self._runner is not None:
             self._runner.close()
+
+
+def new_id() -> str:
+    """16 random hex digits (cord ids, hostname suffixes, rename marks)."""
+    import secrets  # not at collection load
+
+    return secrets.token_hex(8)
 
 
 def peek_hooks_path(config_file: Path) -> str:

@@ -174,7 +174,7 @@ class Runner:
                 command,
                 timeout=None if math.isinf(timeout) else timeout,
                 env={**os.environ, **(env or {})},
-                on_stop=lambda: self.stop.signal_name if self.stop.requested else None,
+                on_stop=self.stop.pending_signal,
             )
             result = Result(LOCAL, command, done.stdout, done.stderr, done.exited)
         else:

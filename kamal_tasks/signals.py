@@ -54,6 +54,10 @@ class StopRequest:
             self.wake()
         return True
 
+    def pending_signal(self) -> str | None:
+        """The name of the signal that asked for the stop, once one did (for ``on_stop``)."""
+        return self.signal_name if self.requested else None
+
     def wake(self) -> None:
         """End a ``sleep`` in progress (the stop was already requested)."""
         self._event.set()

@@ -41,6 +41,7 @@ def kamal_task(*args: Any, **task_kwargs: Any) -> Any:
     return decorate
 
 
+@functools.cache
 def _kamal_task_class() -> type:
     """An Invoke ``Task`` giving the global options Kamal's short flags, the same on every task."""
     from invoke import Task

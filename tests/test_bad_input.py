@@ -406,3 +406,16 @@ def test_a_signal_reaches_a_running_hook(project: Path, name: str, code: int) ->
     assert tool.returncode == code, errors
     assert (project / "seen").read_text() == f"{name}\n"
     assert b"Traceback" not in errors
+
+
+def test_init_with_a_config_file_outside_the_project_or_unwritable(tmp_path: Path) -> None:
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    project.mkdir()
+    done = kamal(project, "init", "--config-file", str(elsewhere / "deploy.yml"))
+    assert done.returncode == 0, done.stderr
+    assert "Created ../elsewhere/deploy.yml" in done.stderr  # no relative_to traceback
+    assert (elsewhere / "deploy.yml").exists()
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file, not a directory")
+    done = kamal(project, "init", "--config-file", str(blocked / "deploy.yml"))
+    assert_one_line_error(done, "Cannot write ../blocked/deploy.yml: File exists")  # mkdir

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from importlib import resources
+import os
 from pathlib import Path
 
 from kamal_tasks.context import KamalContext
@@ -41,6 +41,8 @@ def config(k: KamalContext) -> None:
 @kamal_task
 def init(k: KamalContext) -> None:
     """Create config/deploy.yml, .kamal/.env and sample hooks."""
+    from importlib import resources  # not at collection load
+
     templates = resources.files("kamal_tasks") / "templates"
     config_file = k.root / k.options.config_file
     _write_new(k, config_file, (templates / "deploy.yml").read_text())
@@ -55,12 +57,17 @@ def init(k: KamalContext) -> None:
 
 
 def _write_new(k: KamalContext, path: Path, text: str) -> bool:
+    """Write ``path`` unless it exists; a file that cannot be written is a one-line error."""
+    shown = os.path.relpath(path, k.root)  # also for a --config-file outside the project
     if path.exists():
-        k.output.info(f"{path.relative_to(k.root)} already exists, left as it is")
+        k.output.info(f"{shown} already exists, left as it is")
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    k.output.info(f"Created {path.relative_to(k.root)}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    except OSError as error:
+        raise KamalError(f"Cannot write {shown}: {error.strerror or error}") from None
+    k.output.info(f"Created {shown}")
     return True
 
 
