@@ -154,3 +154,19 @@ def test_common_flags_leave_out_settings_that_have_no_flag() -> None:
 def test_an_alias_runs_with_a_timeout_setting_in_invoke_config(project: Path) -> None:
     done = kamal(project, "console", "--dry-run", VERSION="v1", INVOKE_KAMAL_HOOK_TIMEOUT="30")
     assert done.returncode == 0, done.stderr
+
+
+def test_an_alias_runs_its_command_as_the_configuration_renders_it(project: Path) -> None:
+    """ERB in an alias: the task runs the rendered command, not the raw text; and an ERB
+    comment line does not hide the aliases."""
+    config = project / "config/deploy.yml"
+    config.write_text(
+        "<%# the greeting comes from the environment %>\n"
+        + config.read_text()
+        + "  greet: server.exec \"echo <%= ENV.fetch('GREET', 'hi') %>\"\n"
+    )
+    assert "greet" in kamal(project, "--list").stdout
+    done = kamal(project, "greet", "--dry-run", "--version", "v3", GREET="hello there")
+    assert done.stdout.splitlines()[:2] == [
+        "[192.0.2.1] echo hello there", "[192.0.2.2] echo hello there",
+    ], done.stderr  # fmt: skip

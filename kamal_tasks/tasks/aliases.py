@@ -48,13 +48,18 @@ def resolve(command: str) -> list[str]:
     raise errors.AliasError(command)
 
 
+#: ERB comment tags (``<%# ... %>``), dropped before the raw read.
+ERB_COMMENT = re.compile(r"<%#.*?%>", re.DOTALL)
+
+
 def read(config_file: Path) -> dict[str, str]:
     """The well-formed aliases of ``config_file`` ({} when it can't be read)."""
     try:
         import yaml
 
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        raw = yaml.load(config_file.read_text(), Loader=loader)  # noqa: S506 - a safe loader
+        text = ERB_COMMENT.sub("", config_file.read_text())  # a `<%# %>` line breaks YAML
+        raw = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
     except Exception:  # noqa: BLE001 - no file, bad YAML, no yaml: no aliases
         return {}
     aliases = raw.get("aliases") if isinstance(raw, dict) else None
@@ -85,7 +90,7 @@ def alias_task(name: str, command: str) -> Any:
     from kamal_tasks.task import kamal_task
 
     def body(k: KamalContext) -> None:
-        run(k, command)
+        run(k, configured(k, name, command))
 
     body.__name__ = body.__qualname__ = name.replace("-", "_")
     body.__doc__ = f"Alias for `{command}`."
@@ -106,6 +111,14 @@ def common_flags(options: Options) -> list[str]:
         flag = "--" + name.replace("_", "-")
         flags += [flag] if value is True else [flag, str(value)]
     return flags
+
+
+def configured(k: KamalContext, name: str, command: str) -> str:
+    """The alias's command as the loaded configuration has it (ERB rendered, destination
+    merged); ``command``, read raw for the task list, when it has none."""
+    aliases = k.config.raw.get("aliases")
+    value = aliases.get(name) if isinstance(aliases, dict) else None
+    return value if isinstance(value, str) else command
 
 
 def run(k: KamalContext, command: str) -> None:
