@@ -185,3 +185,23 @@ def test_tcp_sockets_send_at_once_and_other_sockets_are_left_alone() -> None:
     with left, right:
         send_at_once(left)
     send_at_once(object())  # a proxy command's pipe, or a channel through a jump host
+
+
+def test_the_jump_host_gets_keepalive_and_no_nagle_too() -> None:
+    import socket
+
+    from kamal_tasks.connection_pool import tune
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        target, jump = FakeConnection("h1"), FakeConnection("bastion")
+        with socket.create_connection(listener.getsockname()) as sock:
+            target.gateway = jump  # type: ignore[assignment]
+            jump.transport.sock = sock  # type: ignore[attr-defined]
+            target.transport.sock = object()  # a channel through the jump host
+            tune(target)  # type: ignore[arg-type]
+            assert target.transport.keepalive == jump.transport.keepalive == 30
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    proxied = FakeConnection("h2")
+    proxied.gateway = "ssh -W %h:%p bastion"  # type: ignore[assignment]  # a proxy command
+    tune(proxied)  # type: ignore[arg-type]
+    assert proxied.transport.keepalive == 30

@@ -363,6 +363,24 @@ def test_exited_container_fails_at_once(tmp_path: Path) -> None:
     assert sleeps == []
 
 
+def test_the_cut_counts_from_when_docker_called_the_new_container_healthy(
+    tmp_path: Path,
+) -> None:
+    """The wait saw it healthy 1.25 s after Docker did (``ago: 1250``): the cut, 3 s after
+    Docker's moment, is 1.75 s away, not 3 s."""
+    scripted = Scripted({f"app-web-{VERSION}": "running healthy"}, cord_dir="/x")
+
+    def responder(host: str, command: str) -> Any:
+        answer = scripted(host, command)
+        if "echo healthy" in command:
+            return Result(host, command, stdout=answer.stdout + "ago: 1250\n", exited=0)
+        return answer
+
+    k, _, sleeps, _ = make_k(tmp_path, WEB_ONLY_RAW, responder)
+    boot.boot(k, VERSION)
+    assert sleeps == [1.75]
+
+
 def test_a_failing_cleanup_stop_is_said_and_the_real_error_kept(tmp_path: Path) -> None:
     from kamal_tasks.errors import ConnectionLost
 
@@ -597,3 +615,26 @@ def test_app_containers_get_kamals_hostname_from_the_id_seam(tmp_path: Path) -> 
         "1.1.1.1-0123456789ab",
         "1.1.1.3-fedcba987654",
     ]
+
+
+@pytest.mark.parametrize(("flow", "docker"), [("start", "docker start "), ("stop", "docker stop")])
+def test_app_start_and_stop_run_inside_the_deploy_lock(
+    tmp_path: Path, flow: str, docker: str
+) -> None:
+    from kamal_tasks.errors import LockHeld
+    from kamal_tasks.flows import app as app_flows
+
+    k, runner, _, _ = make_k(tmp_path, ROLES_RAW)
+    getattr(app_flows, flow)(k)
+    on_web = runner.commands_on(WEB)  # the primary
+    assert "mkdir .kamal/locks/app" in on_web[0]
+    assert on_web[-1] == "rm .kamal/locks/app/details && rm -r .kamal/locks/app"
+    assert any(docker in command for command in on_web[1:-1])
+
+    def lock_held(host: str, command: str) -> Any:
+        return 1 if "mkdir .kamal/locks/app" in command else None
+
+    k, runner, _, _ = make_k(tmp_path, ROLES_RAW, lock_held)
+    with pytest.raises(LockHeld):
+        getattr(app_flows, flow)(k)
+    assert not any(docker in command for _, command in runner.commands)

@@ -342,3 +342,28 @@ def test_setup_bootstraps_pushes_env_boots_accessories_then_deploys(tmp_path: Pa
     ]
     assert steps == sorted(steps)
     assert all("s3cr3t-db" not in command for _, command in runner.commands)
+
+
+def stale_responder(host: str, command: str) -> Any:
+    """Two running web containers besides the new one: ``old`` (current) and ``2`` (stale)."""
+    if "echo kamal-renamed" in command and "label=role=web" in command:
+        return "app-web-old\napp-web-2\n"
+    return rollback_responder(set())(host, command)
+
+
+@pytest.mark.parametrize(
+    ("flow", "stops_stale"),
+    [(flows.deploy, True), (flows.redeploy, True), (flows.rollback, False)],
+)
+def test_deploys_stop_stale_containers_before_booting_and_rollback_leaves_them(
+    tmp_path: Path, flow: Any, stops_stale: bool
+) -> None:
+    k, runner = make_k(tmp_path, stale_responder, version="998")
+    flow(k)
+    config = k.config
+    stale_stop = (PRIMARY, app.stop(config, config.role("web"), "2"))
+    assert (stale_stop in runner.commands) is stops_stale
+    if stops_stale:
+        look = first_containing(runner, PRIMARY, "echo kamal-renamed")
+        run = first_containing(runner, PRIMARY, "--name app-web-998 ")  # the app, not Traefik
+        assert look < runner.commands.index(stale_stop) < run

@@ -408,3 +408,20 @@ def test_budget_is_kamals_total_and_stays_under_the_command_timeout() -> None:
     assert health.budget(role, 1800) == 28
     assert health.budget(role, 20) == 15
     assert health.budget(web_role({"max_attempts": 3})) == 6
+
+
+def test_seconds_ago_reads_the_milliseconds_line() -> None:
+    assert health.seconds_ago(["healthy", "ago: 250"]) == 0.25
+    assert health.seconds_ago(["healthy", "ago: x"]) == 0.0
+    assert health.seconds_ago(["healthy"]) == 0.0
+
+
+def test_the_flow_returns_how_long_ago_docker_called_it_healthy(stub: Stub) -> None:
+    stub.answers("running 0 starting|NOW-2000", "running 0 healthy|NOW-2000 NOW-300")
+    reports: list[str] = []
+    ago = health.wait_for_healthy(
+        ShHost(stub), web_role(), "app-web-v2", ready_after=0, report=reports.append
+    )
+    # 300 ms, capped by the ~0.25 s since the look before, less the allowance
+    assert 0.05 < ago < 0.3
+    assert reports[-1] == "Container is healthy!"

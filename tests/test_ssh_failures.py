@@ -369,8 +369,12 @@ def waiting(remote: FakeRemote) -> Any:
     return waiter
 
 
-def test_a_command_is_noticed_as_soon_as_it_exits() -> None:
-    """``wait_for_exit`` wakes on the channel's exit event (not a sleep loop)."""
+def test_a_command_is_noticed_as_soon_as_it_exits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``wait_for_exit`` wakes on the channel's exit event (not a sleep loop): with the
+    thread check 30 s apart, only the event can end the wait within the second."""
+    from kamal_tasks import fabric_connection
+
+    monkeypatch.setattr(fabric_connection, "THREAD_CHECK_SECONDS", 30)
     remote = FakeRemote()
     waiter = waiting(remote)
     remote.channel.status_event.set()  # paramiko: exit status received, or channel closed
