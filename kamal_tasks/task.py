@@ -202,8 +202,12 @@ HELP_FLAGS = ("--help", "-h")
 
 
 def _help_or_refuse(task: Any, name: str, positional: list[str], kwargs: dict[str, Any]) -> bool:
-    """Print the task's help when a positional got ``--help``/``-h`` (True); raise a clean
-    error when one got another flag-like value; else False."""
+    """Print the task's help when a positional got ``--help``/``-h`` or an option the value
+    ``--help`` (``lock.acquire -m --help``: never act) (True); raise a clean error when a
+    positional got another flag-like value; else False."""
+    if any(value == "--help" for value in kwargs.values()):
+        print_task_help(task, name)
+        return True
     for argument in positional:
         value = kwargs.get(argument)
         if not isinstance(value, str) or not value.startswith("-") or value == FLAG_LIKE:

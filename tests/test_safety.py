@@ -71,6 +71,19 @@ def test_positional_tasks_print_help_without_loading_anything(tmp_path: Path) ->
         assert "--dry-run" in done.stdout
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [["lock.acquire", "-m", "--help"], ["app.logs", "--grep", "--help"]],
+)
+def test_help_taken_as_an_options_value_prints_help_and_does_nothing(
+    tmp_path: Path, argv: list[str]
+) -> None:
+    """``lock.acquire -m --help`` took the lock with the message "--help"."""
+    done = kamal(tmp_path, *argv)  # no config/deploy.yml here: acting would fail loudly
+    assert (done.returncode, done.stderr) == (0, ""), argv
+    assert done.stdout == kamal(tmp_path, "--help", argv[0]).stdout
+
+
 def test_help_between_positionals(tmp_path: Path) -> None:
     done = kamal(tmp_path, "accessory.exec", "db", "--help")
     assert done.returncode == 0, done.stderr

@@ -11,17 +11,17 @@ if TYPE_CHECKING:
 #: ``ssh.verify_host_key`` -> OpenSSH's ``StrictHostKeyChecking``: the same policy as our own
 #: connections (new hosts accepted and recorded, changed keys refused, by default).
 STRICT_HOST_KEY_CHECKING = {"accept_new": "accept-new", "always": "yes", "never": "no"}
-DEFAULT_USER_KNOWN_HOSTS = "~/.ssh/known_hosts"
-DEFAULT_GLOBAL_KNOWN_HOSTS = "/etc/ssh/ssh_known_hosts"
 
 
 def host_key_args(ssh: Ssh) -> list[str]:
     """``-o StrictHostKeyChecking=...`` from ``ssh.verify_host_key``, the known_hosts files when
     they are not OpenSSH's defaults, and ``ConnectTimeout`` from ``ssh.connect_timeout``."""
+    from kamal_tasks.configuration.ssh import Ssh  # OpenSSH's defaults are the section's
+
     args = ["-o", f"StrictHostKeyChecking={STRICT_HOST_KEY_CHECKING[ssh.verify_host_key]}"]
-    if ssh.user_known_hosts_file != DEFAULT_USER_KNOWN_HOSTS:
+    if ssh.user_known_hosts_file != Ssh.user_known_hosts_file:
         args += ["-o", f"UserKnownHostsFile={ssh.user_known_hosts_file}"]
-    if ssh.global_known_hosts_file != DEFAULT_GLOBAL_KNOWN_HOSTS:
+    if ssh.global_known_hosts_file != Ssh.global_known_hosts_file:
         args += ["-o", f"GlobalKnownHostsFile={ssh.global_known_hosts_file}"]
     return [*args, "-o", f"ConnectTimeout={max(1, round(ssh.connect_timeout))}"]
 

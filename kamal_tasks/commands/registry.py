@@ -3,6 +3,7 @@ it from stdin, which the runner feeds with ``config.registry.resolved_password(.
 
 from __future__ import annotations
 
+import base64
 from typing import TYPE_CHECKING
 
 from kamal_tasks.commands.base import Raw, docker, quote, shell_word, subshell
@@ -50,8 +51,6 @@ def login_unless_stored(config: Config, username: str | None = None) -> Raw:
 
 def stored_auth(username: str, password: str) -> str:
     """The ``auth`` docker stores for a login: base64 of ``user:password``."""
-    import base64
-
     return base64.b64encode(f"{username}:{password}".encode()).decode()
 
 

@@ -262,9 +262,9 @@ class Config(Settings):
     @property
     def lock_dir(self) -> str:
         """The deploy lock directory on the primary host."""
-        return f"{self.run_directory}/locks/{self.service_and_destination}"
+        return self.run_path(f"locks/{self.service_and_destination}")
 
     @property
     def audit_log(self) -> str:
         """The audit log file on each host."""
-        return f"{self.run_directory}/{self.service_and_destination}-audit.log"
+        return self.run_path(f"{self.service_and_destination}-audit.log")
